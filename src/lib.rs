@@ -1,0 +1,15 @@
+//! toolsmith: hand your Rust functions to a large language model.
+#![warn(missing_docs)]
+
+extern crate self as toolsmith;
+
+pub use toolsmith_core::*;
+pub use toolsmith_macros::{tool, toolbox};
+
+#[doc(hidden)]
+pub mod __private {
+    pub use schemars;
+    pub use serde;
+    pub use serde_json;
+    pub use toolsmith_core;
+}

@@ -6,4 +6,8 @@
 #![warn(missing_docs)]
 
 pub mod tool;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod wire;
+pub mod client;
+pub mod stream;

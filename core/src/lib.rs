@@ -9,5 +9,3 @@ pub mod tool;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod wire;
-pub mod client;
-pub mod stream;

@@ -9,3 +9,5 @@ pub mod tool;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod wire;
+pub mod client;
+pub mod stream;

@@ -3,8 +3,36 @@
 //! Decoding is lenient (unknown fields, open enums, `null` where a value was expected); encoding writes
 //! only the fields that are set.
 
+mod chunk;
+mod error_body;
+mod finish_reason;
 mod message;
+mod request;
+mod response;
+mod usage;
 
+pub use chunk::{ArgumentsDelta, ChatChunk, ChunkChoice, Delta, FunctionDelta, GroqExtension, ToolCallDelta};
+pub use error_body::{ErrorBody, SNIPPET_LIMIT, snippet};
+pub use finish_reason::FinishReason;
 pub use message::{
     AssistantMessage, Content, ContentPart, FunctionCall, ImageUrl, Message, TextMessage, ToolCall, ToolMessage,
 };
+pub use request::{ChatRequest, JsonSchemaFormat, ResponseFormat, Stop, StreamOptions, ToolChoice};
+pub use response::{ChatResponse, Choice};
+pub use usage::{CompletionTokensDetails, PromptTokensDetails, Usage};
+
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+/// A string field that may be `null`, missing or (from a broken proxy) another type: anything but a string is `""`.
+pub(crate) fn lenient_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(match Value::deserialize(deserializer)? {
+        Value::String(s) => s,
+        _ => String::new(),
+    })
+}
+
+/// An index that may be `null`, negative or missing: `0` then.
+pub(crate) fn lenient_index<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    Ok(Value::deserialize(deserializer)?.as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0))
+}

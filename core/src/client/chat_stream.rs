@@ -1,0 +1,162 @@
+//! The chunks of a streamed answer, as they arrive.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use eventsource_stream::EventStreamError;
+use futures::Stream;
+
+use super::body::Body;
+use super::error::ClientError;
+use super::sse::{self, Events};
+use crate::stream::{Accumulator, Completion};
+use crate::wire::{ChatChunk, ErrorBody, snippet};
+
+/// A stream of [`ChatChunk`]s. Each chunk is yielded as soon as its SSE event is complete; nothing is
+/// buffered.
+///
+/// Ends after `data: [DONE]`, or at the end of the body when a `finish_reason` (or complete tool calls) has
+/// arrived (some servers never send `[DONE]`, Q34). Fails with [`ClientError::Stream`], carrying the partial
+/// turn, on an in-band error (`{"error":...}` data, `event: error`, `finish_reason: "error"`) or when the
+/// body ends before the turn does (§1.4). Comments, keep-alives, empty data and chunks with neither choices
+/// nor usage (Azure's filter preamble, Q25) are skipped. After an error, the stream ends.
+pub struct ChatStream {
+    events: Events<Body>,
+    acc: Accumulator,
+    done: bool,
+}
+
+impl fmt::Debug for ChatStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChatStream").field("done", &self.done).finish_non_exhaustive()
+    }
+}
+
+impl ChatStream {
+    pub(crate) fn new(body: Body, max_event_bytes: usize) -> Self {
+        ChatStream { events: sse::events(body, max_event_bytes), acc: Accumulator::new(), done: false }
+    }
+
+    /// What has arrived so far, as a turn.
+    pub fn partial(&self) -> Completion {
+        self.acc.partial()
+    }
+
+    /// Reads the rest of the stream and returns the whole turn.
+    pub async fn completion(mut self) -> Result<Completion, ClientError> {
+        use futures::StreamExt;
+        while let Some(chunk) = self.next().await {
+            chunk?;
+        }
+        self.acc.finish()
+    }
+
+    fn fail(&mut self, error: ClientError) -> Poll<Option<Result<ChatChunk, ClientError>>> {
+        self.done = true;
+        Poll::Ready(Some(Err(error)))
+    }
+
+    fn stream_error(&self, message: String, code: Option<String>, retryable: bool) -> ClientError {
+        ClientError::Stream { message, code, partial: Box::new(self.acc.partial()), retryable }
+    }
+
+    /// The body ended without `[DONE]`.
+    fn at_eof(&mut self) -> Poll<Option<Result<ChatChunk, ClientError>>> {
+        self.done = true;
+        if self.acc.has_finish_reason() || self.acc.has_complete_tool_calls() {
+            // Q34: a finish reason (or Q3: complete tool calls) makes the turn whole without `[DONE]`.
+            return Poll::Ready(None);
+        }
+        let error = self.stream_error(
+            "the stream ended before the turn was complete (no finish_reason and no [DONE])".to_owned(),
+            None,
+            true,
+        );
+        Poll::Ready(Some(Err(error)))
+    }
+}
+
+impl Stream for ChatStream {
+    type Item = Result<ChatChunk, ClientError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            if self.done {
+                return Poll::Ready(None);
+            }
+            let event = match Pin::new(&mut self.events).poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return self.at_eof(),
+                Poll::Ready(Some(Err(error))) => {
+                    let error = match error {
+                        EventStreamError::Transport(ClientError::Connect { message }) => {
+                            self.stream_error(format!("the connection broke: {message}"), None, true)
+                        }
+                        EventStreamError::Transport(other) => other,
+                        EventStreamError::Utf8(e) => {
+                            self.stream_error(format!("invalid UTF-8 in the stream: {e}"), None, false)
+                        }
+                        EventStreamError::Parser(e) => {
+                            self.stream_error(format!("invalid event stream: {e:?}"), None, false)
+                        }
+                    };
+                    return self.fail(error);
+                }
+                Poll::Ready(Some(Ok(event))) => event,
+            };
+            let data = event.data.trim();
+            if event.event == "error" {
+                // §1.4 form 3.
+                let body = serde_json::from_str(data)
+                    .ok()
+                    .and_then(|v| ErrorBody::from_value(&v))
+                    .unwrap_or_else(|| ErrorBody { message: snippet(data.as_bytes()), ..ErrorBody::default() });
+                let retryable = in_band_retryable(body.code.as_deref());
+                let error = self.stream_error(body.message, body.code, retryable);
+                return self.fail(error);
+            }
+            if data.starts_with("[DONE]") {
+                self.done = true;
+                return Poll::Ready(None);
+            }
+            if data.is_empty() {
+                continue;
+            }
+            if data.starts_with(':') {
+                // Q39: a proxy re-emitting a comment as data.
+                tracing::warn!(data, "skipping a data line that is a comment");
+                continue;
+            }
+            let chunk: ChatChunk = match serde_json::from_str(data) {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    let error = ClientError::Decode {
+                        message: format!("a stream event is not a chunk: {e}"),
+                        snippet: snippet(data.as_bytes()),
+                    };
+                    return self.fail(error);
+                }
+            };
+            if let Err(error) = self.acc.push(&chunk) {
+                return self.fail(error);
+            }
+            if chunk.choices.is_empty() && chunk.usage.is_none() && chunk.x_groq.is_none() {
+                continue;
+            }
+            return Poll::Ready(Some(Ok(chunk)));
+        }
+    }
+}
+
+/// An in-band error is worth re-running unless its code says otherwise (Q36).
+pub(crate) fn in_band_retryable(code: Option<&str>) -> bool {
+    match code {
+        Some("insufficient_quota") => false,
+        Some(code) => match code.parse::<u16>() {
+            Ok(status) => matches!(status, 408 | 409 | 429 | 500..=599),
+            Err(_) => true,
+        },
+        None => true,
+    }
+}

@@ -1,0 +1,197 @@
+//! Building a [`Client`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use super::profile::Profile;
+use super::retry::RetryPolicy;
+use super::{Client, ClientError, Inner};
+
+/// The default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default longest silence between two body bytes (keep-alive comments count as bytes, L19).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// The default deadline for one attempt, body or stream included (openai-python's is 600 s, L19).
+pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(600);
+/// The default limit on a response body (and on one stream), in bytes.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Configures a [`Client`].
+///
+/// ```
+/// use std::time::Duration;
+/// use toolsmith_core::client::{Client, Profile};
+///
+/// let client = Client::builder()
+///     .base_url("http://127.0.0.1:11434/v1")
+///     .api_key("")
+///     .idle_timeout(Duration::from_secs(30))
+///     .max_retries(4)
+///     .header("x-title", "my app")
+///     .profile(Profile::ollama())
+///     .build()
+///     .unwrap();
+/// assert_eq!(client.profile().name, "ollama");
+/// ```
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ClientBuilder {
+    base_url: Option<String>,
+    api_key: String,
+    connect_timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
+    total_timeout: Option<Duration>,
+    retry: RetryPolicy,
+    headers: Vec<(String, String)>,
+    http: Option<reqwest::Client>,
+    max_response_bytes: u64,
+    profile: Option<Profile>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            base_url: None,
+            api_key: String::new(),
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
+            total_timeout: Some(DEFAULT_TOTAL_TIMEOUT),
+            retry: RetryPolicy::default(),
+            headers: Vec::new(),
+            http: None,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            profile: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The API base, e.g. `https://api.mintcloud.ai/v1`; requests go to `{base_url}/chat/completions`.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// The bearer token; empty means no `Authorization` header (local servers).
+    pub fn api_key(mut self, api_key: impl Into<String>) -> Self {
+        self.api_key = api_key.into();
+        self
+    }
+
+    /// The connect timeout (`None`: no limit). Ignored with [`ClientBuilder::http_client`], whose own settings
+    /// apply.
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.connect_timeout = timeout.into();
+        self
+    }
+
+    /// The longest silence allowed between two body bytes (`None`: no limit).
+    pub fn idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.idle_timeout = timeout.into();
+        self
+    }
+
+    /// The deadline of one attempt, from sending to the last byte of the body or stream (`None`: no limit).
+    pub fn total_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.total_timeout = timeout.into();
+        self
+    }
+
+    /// Retries after the first attempt (default 2).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.retry.max_retries = retries;
+        self
+    }
+
+    /// The whole retry policy.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// A header sent with every request (`HTTP-Referer`, `X-Title`, an organisation id...).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Your own `reqwest::Client` (proxies, TLS roots, pools). Its timeouts apply in addition to the idle and
+    /// total deadlines.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// The largest response body (or stream) accepted, in bytes.
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// The provider profile; by default chosen from the base URL ([`Profile::for_base_url`]).
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.profile = Some(profile);
+        self
+    }
+
+    /// Builds the client; fails on a missing or invalid base URL, or an invalid header.
+    pub fn build(self) -> Result<Client, ClientError> {
+        let base_url = self.base_url.ok_or_else(|| ClientError::config("no base URL set (ClientBuilder::base_url)"))?;
+        let endpoint = endpoint(&base_url)?;
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| ClientError::config(format!("invalid header name {name:?}: {e}")))?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|e| ClientError::config(format!("invalid value for header {name}: {e}")))?;
+            headers.append(name, value);
+        }
+        let auth = if self.api_key.is_empty() {
+            None
+        } else {
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", self.api_key))
+                .map_err(|_| ClientError::config("the API key contains characters not allowed in a header"))?;
+            value.set_sensitive(true);
+            Some(value)
+        };
+        let http = match self.http {
+            Some(http) => http,
+            None => {
+                let mut builder =
+                    reqwest::Client::builder().user_agent(concat!("toolsmith/", env!("CARGO_PKG_VERSION")));
+                if let Some(timeout) = self.connect_timeout {
+                    builder = builder.connect_timeout(timeout);
+                }
+                builder.build().map_err(|e| ClientError::config(format!("could not build the HTTP client: {e}")))?
+            }
+        };
+        let profile = self.profile.unwrap_or_else(|| Profile::for_base_url(&base_url));
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                endpoint: Some(endpoint),
+                invalid: None,
+                auth,
+                headers,
+                retry: self.retry,
+                idle_timeout: self.idle_timeout,
+                total_timeout: self.total_timeout,
+                max_response_bytes: self.max_response_bytes,
+            }),
+            profile: Arc::new(profile),
+        })
+    }
+}
+
+fn endpoint(base_url: &str) -> Result<reqwest::Url, ClientError> {
+    let url = format!("{}/chat/completions", base_url.trim_end_matches('/'));
+    let parsed =
+        reqwest::Url::parse(&url).map_err(|e| ClientError::config(format!("invalid base URL {base_url:?}: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ClientError::config(format!("the base URL {base_url:?} is not http or https")));
+    }
+    Ok(parsed)
+}

@@ -1,0 +1,335 @@
+//! The HTTP client for `POST {base_url}/chat/completions`: plain and streaming, with retries, deadlines,
+//! size limits and per-provider request sanitising.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), toolsmith_core::client::ClientError> {
+//! use futures::StreamExt;
+//! use toolsmith_core::client::Client;
+//! use toolsmith_core::stream::Accumulator;
+//! use toolsmith_core::wire::{ChatRequest, Message};
+//!
+//! let client = Client::from_env()?;
+//! let request = ChatRequest::new("openai/gpt-4o", vec![Message::user("Hello!")]);
+//! let mut stream = client.chat_stream(&request).await?;
+//! let mut turn = Accumulator::new();
+//! while let Some(chunk) = stream.next().await {
+//!     let chunk = chunk?;
+//!     for choice in &chunk.choices {
+//!         print!("{}", choice.delta.content.as_deref().unwrap_or(""));
+//!     }
+//!     turn.push(&chunk)?;
+//! }
+//! let completion = turn.finish()?;
+//! # let _ = completion; Ok(()) }
+//! ```
+
+// `ClientError` is a flat enum users match on; its largest variant (`Status`) is about 140 bytes. Errors are
+// the rare path, so that beats boxing every field.
+#![allow(clippy::result_large_err)]
+
+mod body;
+mod chat_stream;
+mod config;
+mod encode;
+mod error;
+mod profile;
+mod retry;
+mod sse;
+
+pub use chat_stream::ChatStream;
+pub(crate) use chat_stream::in_band_retryable;
+pub use config::{
+    ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TOTAL_TIMEOUT,
+};
+pub use encode::replay_arguments;
+pub use error::{ClientError, TimeoutPhase};
+pub use profile::{MaxTokensField, Profile, ToolCallContent};
+pub use retry::RetryPolicy;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use tokio::time::Instant;
+
+use crate::wire::{ChatRequest, ChatResponse, ErrorBody, snippet};
+use body::Body;
+use encode::WireRequest;
+
+/// MintCloud's API base, the default of [`Client::from_env`] with `MINTCLOUD_API_KEY`.
+pub const MINTCLOUD_BASE_URL: &str = "https://api.mintcloud.ai/v1";
+/// OpenAI's API base, the default of [`Client::from_env`] with `OPENAI_API_KEY`.
+pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+
+/// A Chat Completions client. Cheap to clone (one `Arc`); `Debug` never shows the API key.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+    profile: Arc<Profile>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: String,
+    /// `None` only together with `invalid`.
+    endpoint: Option<reqwest::Url>,
+    /// Why this client cannot send anything (a [`Client::new`] with a bad base URL).
+    invalid: Option<ClientError>,
+    auth: Option<HeaderValue>,
+    headers: HeaderMap,
+    retry: RetryPolicy,
+    idle_timeout: Option<Duration>,
+    total_timeout: Option<Duration>,
+    max_response_bytes: u64,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("api_key", &if self.inner.auth.is_some() { "<redacted>" } else { "<none>" })
+            .field("profile", &self.profile.name)
+            .field("retry", &self.inner.retry)
+            .field("idle_timeout", &self.inner.idle_timeout)
+            .field("total_timeout", &self.inner.total_timeout)
+            .field("max_response_bytes", &self.inner.max_response_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client with default settings. An invalid `base_url` is reported by the first request (use
+    /// [`Client::builder`] to get the error up front).
+    pub fn new(base_url: impl Into<String>, api_key: impl Into<String>) -> Client {
+        let base_url = base_url.into();
+        let api_key = api_key.into();
+        match Client::builder().base_url(base_url.clone()).api_key(api_key).build() {
+            Ok(client) => client,
+            Err(error) => Client::invalid(base_url, error),
+        }
+    }
+
+    /// A client from the environment: `OPENAI_API_KEY` (with `OPENAI_BASE_URL`, default
+    /// `https://api.openai.com/v1`), or `MINTCLOUD_API_KEY` (with `OPENAI_BASE_URL` or `MINTCLOUD_BASE_URL`,
+    /// default [`MINTCLOUD_BASE_URL`]).
+    pub fn from_env() -> Result<Client, ClientError> {
+        Client::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// [`Client::from_env`] with a custom variable lookup (for tests and configuration files).
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Client, ClientError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let (key, default_base) = if let Some(key) = get("OPENAI_API_KEY") {
+            (key, OPENAI_BASE_URL)
+        } else if let Some(key) = get("MINTCLOUD_API_KEY") {
+            (key, MINTCLOUD_BASE_URL)
+        } else {
+            return Err(ClientError::config(
+                "no API key in the environment: set OPENAI_API_KEY (and optionally OPENAI_BASE_URL), \
+                 or MINTCLOUD_API_KEY (and optionally MINTCLOUD_BASE_URL)",
+            ));
+        };
+        let base = get("OPENAI_BASE_URL")
+            .or_else(|| if default_base == MINTCLOUD_BASE_URL { get("MINTCLOUD_BASE_URL") } else { None })
+            .unwrap_or_else(|| default_base.to_owned());
+        Client::builder().base_url(base).api_key(key).build()
+    }
+
+    /// A [`ClientBuilder`].
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The provider profile used to sanitise requests.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The same client (sharing its connection pool) with another profile.
+    pub fn with_profile(&self, profile: Profile) -> Client {
+        Client { inner: Arc::clone(&self.inner), profile: Arc::new(profile) }
+    }
+
+    /// The API base URL as configured.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// Sends `request` with `stream: false` and returns the decoded response.
+    ///
+    /// Retries per the [`RetryPolicy`]. A `200` whose body is an error object fails with
+    /// [`ClientError::Status`]; blank lines before the JSON (DeepSeek keep-alives, Q39) are skipped.
+    pub async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ClientError> {
+        let body = self.encode(request, false)?;
+        let mut attempt = 0;
+        loop {
+            let deadline = self.inner.total_timeout.map(|t| Instant::now() + t);
+            let (error, should_retry) = match self.send(&body, deadline).await {
+                Ok(response) => {
+                    let limit = self.inner.max_response_bytes;
+                    match Body::new(response, self.inner.idle_timeout, deadline, limit).collect().await {
+                        Ok(bytes) => return decode_response(&bytes),
+                        Err(error) => (error, None),
+                    }
+                }
+                Err(failure) => failure,
+            };
+            match self.inner.retry.delay(attempt, &error, should_retry) {
+                Some(wait) => {
+                    tracing::debug!(%error, attempt, ?wait, "retrying chat request");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                None => return Err(error),
+            }
+        }
+    }
+
+    /// Sends `request` with `stream: true` (and `stream_options.include_usage` where the profile allows) and
+    /// returns the chunks as they arrive.
+    ///
+    /// Retries per the [`RetryPolicy`] until the response status is known; never after that (L18).
+    pub async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream, ClientError> {
+        let body = self.encode(request, true)?;
+        let mut attempt = 0;
+        loop {
+            let deadline = self.inner.total_timeout.map(|t| Instant::now() + t);
+            match self.send(&body, deadline).await {
+                Ok(response) => {
+                    let limit = self.inner.max_response_bytes;
+                    let body = Body::new(response, self.inner.idle_timeout, deadline, limit);
+                    return Ok(ChatStream::new(body, usize::try_from(limit).unwrap_or(usize::MAX)));
+                }
+                Err((error, should_retry)) => match self.inner.retry.delay(attempt, &error, should_retry) {
+                    Some(wait) => {
+                        tracing::debug!(%error, attempt, ?wait, "retrying chat stream request");
+                        tokio::time::sleep(wait).await;
+                        attempt += 1;
+                    }
+                    None => return Err(error),
+                },
+            }
+        }
+    }
+
+    fn encode(&self, request: &ChatRequest, stream: bool) -> Result<bytes::Bytes, ClientError> {
+        WireRequest { request, profile: &self.profile, stream }
+            .to_vec()
+            .map(bytes::Bytes::from)
+            .map_err(|e| ClientError::config(format!("could not encode the request: {e}")))
+    }
+
+    /// One attempt up to a successful status. A failure comes with the `x-should-retry` header, if any.
+    async fn send(
+        &self,
+        body: &bytes::Bytes,
+        deadline: Option<Instant>,
+    ) -> Result<reqwest::Response, (ClientError, Option<bool>)> {
+        let inner = &self.inner;
+        let Some(endpoint) = inner.endpoint.clone() else {
+            let error = inner.invalid.clone().unwrap_or_else(|| ClientError::config("no endpoint"));
+            return Err((error, Some(false)));
+        };
+        let mut builder = inner
+            .http
+            .post(endpoint)
+            .headers(inner.headers.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.clone());
+        if let Some(auth) = &inner.auth {
+            builder = builder.header(AUTHORIZATION, auth.clone());
+        }
+        let sent = builder.send();
+        let response = match deadline {
+            Some(at) => match tokio::time::timeout_at(at, sent).await {
+                Ok(result) => result,
+                Err(_) => return Err((ClientError::Timeout { phase: TimeoutPhase::Total }, None)),
+            },
+            None => sent.await,
+        }
+        .map_err(|e| (transport_error(&e), None))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let headers = response.headers().clone();
+        let retry_after = retry::retry_after(&headers);
+        let should_retry = retry::should_retry(&headers);
+        // An error body is read whole, but never more than the snippet needs plus room for the JSON.
+        let limit = inner.max_response_bytes.min(1024 * 1024);
+        let bytes = match Body::new(response, inner.idle_timeout, deadline, limit).collect().await {
+            Ok(bytes) => bytes,
+            Err(ClientError::TooLarge { .. }) => Vec::new(),
+            Err(error) => return Err((error, should_retry)),
+        };
+        Err((status_error(status.as_u16(), &bytes, retry_after), should_retry))
+    }
+}
+
+impl Client {
+    /// A client that fails every request with `error` (what [`Client::new`] returns for a bad configuration).
+    fn invalid(base_url: String, error: ClientError) -> Client {
+        tracing::warn!(%error, "invalid client configuration; every request will fail");
+        Client {
+            inner: Arc::new(Inner {
+                http: reqwest::Client::new(),
+                base_url,
+                endpoint: None,
+                invalid: Some(error),
+                auth: None,
+                headers: HeaderMap::new(),
+                retry: RetryPolicy::none(),
+                idle_timeout: None,
+                total_timeout: None,
+                max_response_bytes: 0,
+            }),
+            profile: Arc::new(Profile::generic()),
+        }
+    }
+}
+
+pub(crate) fn status_error(status: u16, bytes: &[u8], retry_after: Option<Duration>) -> ClientError {
+    let parsed = ErrorBody::parse(bytes);
+    ClientError::Status {
+        status,
+        message: parsed.message,
+        kind: parsed.kind,
+        code: parsed.code,
+        param: parsed.param,
+        body_snippet: snippet(bytes),
+        retry_after,
+    }
+}
+
+fn decode_response(bytes: &[u8]) -> Result<ChatResponse, ClientError> {
+    // serde_json skips leading whitespace, so DeepSeek's keep-alive blank lines before the body are fine (Q39).
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| ClientError::Decode {
+        message: format!("the response body is not JSON: {e}"),
+        snippet: snippet(bytes),
+    })?;
+    let has_choices = value.get("choices").is_some_and(|c| c.is_array());
+    if !has_choices && value.get("error").is_some_and(|e| !e.is_null()) {
+        return Err(status_error(200, bytes, None));
+    }
+    serde_json::from_value(value).map_err(|e| ClientError::Decode {
+        message: format!("the response body is not a chat completion: {e}"),
+        snippet: snippet(bytes),
+    })
+}
+
+/// A transport failure, described with its whole source chain.
+pub(crate) fn transport_error(error: &reqwest::Error) -> ClientError {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    if error.is_timeout() {
+        let phase = if error.is_connect() { TimeoutPhase::Connect } else { TimeoutPhase::Total };
+        return ClientError::Timeout { phase };
+    }
+    ClientError::Connect { message }
+}

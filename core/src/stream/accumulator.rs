@@ -1,0 +1,270 @@
+//! The accumulation algorithm of §1.3 (normative; covers Q5–Q12, Q15, Q23–Q25, Q3).
+
+use crate::client::ClientError;
+use crate::stream::Completion;
+use crate::wire::{
+    ArgumentsDelta, AssistantMessage, ChatChunk, ChatResponse, Content, ErrorBody, FinishReason, FunctionCall,
+    ToolCall, ToolCallDelta, Usage,
+};
+
+/// Folds stream chunks into a [`Completion`].
+///
+/// Only choice `0` is read (toolsmith never asks for `n > 1`). Text is not held back: push each chunk as it
+/// arrives and hand its delta on; the accumulator only remembers.
+///
+/// ```
+/// use toolsmith_core::stream::Accumulator;
+/// use toolsmith_core::wire::{ChatChunk, FinishReason};
+///
+/// let mut acc = Accumulator::new();
+/// for data in [
+///     r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"}}]}"#,
+///     r#"{"choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":"stop"}]}"#,
+/// ] {
+///     acc.push(&serde_json::from_str::<ChatChunk>(data).unwrap()).unwrap();
+/// }
+/// let done = acc.finish().unwrap();
+/// assert_eq!(done.message.text(), "Hello");
+/// assert_eq!(done.finish_reason, FinishReason::Stop);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Accumulator {
+    id: String,
+    model: String,
+    content: Option<String>,
+    refusal: Option<String>,
+    reasoning: Option<String>,
+    slots: Vec<Slot>,
+    finish_reason: Option<FinishReason>,
+    usage: Option<Usage>,
+    groq_usage: Option<Usage>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Slot {
+    index: Option<u32>,
+    id: String,
+    name: String,
+    arguments: String,
+}
+
+impl Accumulator {
+    /// An empty accumulator.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one chunk.
+    ///
+    /// Fails with [`ClientError::Stream`] (carrying everything received so far) when the chunk is an
+    /// in-band error (§1.4 forms 1 and 2).
+    pub fn push(&mut self, chunk: &ChatChunk) -> Result<(), ClientError> {
+        if self.id.is_empty() && !chunk.id.is_empty() {
+            self.id.clone_from(&chunk.id);
+        }
+        if self.model.is_empty() && !chunk.model.is_empty() {
+            self.model.clone_from(&chunk.model);
+        }
+        // Q24: the last non-null usage wins; `x_groq.usage` is the fallback.
+        if let Some(usage) = &chunk.usage {
+            self.usage = Some(usage.clone());
+        } else if let Some(usage) = chunk.x_groq.as_ref().and_then(|x| x.usage.as_ref()) {
+            self.groq_usage = Some(usage.clone());
+        }
+        for choice in chunk.choices.iter().filter(|c| c.index == 0) {
+            let delta = &choice.delta;
+            append(&mut self.content, delta.content.as_deref());
+            append(&mut self.refusal, delta.refusal.as_deref());
+            append(&mut self.reasoning, delta.reasoning_content.as_deref());
+            for fragment in &delta.tool_calls {
+                self.push_tool_call(fragment);
+            }
+            if let Some(reason) = &choice.finish_reason {
+                self.finish_reason = Some(reason.clone());
+            }
+        }
+        if let Some(error) = &chunk.error {
+            return Err(self.in_band_error(error));
+        }
+        // §1.4 form 2 without an `error` object: still a failure, not a finish.
+        if self.finish_reason == Some(FinishReason::Error) {
+            return Err(self.in_band_error(&serde_json::json!({
+                "message": "the provider ended the turn with finish_reason \"error\""
+            })));
+        }
+        Ok(())
+    }
+
+    /// Everything received so far, as a turn (finish reason as received, or `Stop`).
+    pub fn partial(&self) -> Completion {
+        Completion {
+            message: self.message(),
+            finish_reason: self.finish_reason.clone().unwrap_or(FinishReason::Stop),
+            usage: self.usage.clone().or_else(|| self.groq_usage.clone()),
+            id: self.id.clone(),
+            model: self.model.clone(),
+        }
+    }
+
+    /// Whether a `finish_reason` has arrived.
+    pub fn has_finish_reason(&self) -> bool {
+        self.finish_reason.is_some()
+    }
+
+    /// Whether at least one tool call arrived and every one has a name and arguments that parse (or are
+    /// empty, meaning `{}`, Q13).
+    pub fn has_complete_tool_calls(&self) -> bool {
+        let calls: Vec<&Slot> = self.slots.iter().filter(|s| !s.is_empty()).collect();
+        !calls.is_empty() && calls.iter().all(|s| !s.name.is_empty() && arguments_parse(&s.arguments))
+    }
+
+    /// The finished turn. A missing finish reason becomes `ToolCalls` when complete tool calls arrived and
+    /// `Stop` otherwise (Q3); `finish_reason: "error"` is a failure carrying the partial turn (§1.4 form 2).
+    pub fn finish(self) -> Result<Completion, ClientError> {
+        let mut completion = self.partial();
+        match &self.finish_reason {
+            Some(FinishReason::Error) => {
+                return Err(ClientError::Stream {
+                    message: "the provider ended the turn with finish_reason \"error\"".to_owned(),
+                    code: None,
+                    partial: Box::new(completion),
+                    retryable: true,
+                });
+            }
+            Some(_) => {}
+            None if self.has_complete_tool_calls() => completion.finish_reason = FinishReason::ToolCalls,
+            None => {
+                tracing::warn!("the turn ended without a finish_reason; treating it as \"stop\" (Q3)");
+                completion.finish_reason = FinishReason::Stop;
+            }
+        }
+        Ok(completion)
+    }
+
+    fn message(&self) -> AssistantMessage {
+        let tool_calls: Vec<ToolCall> = self
+            .slots
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| ToolCall {
+                id: s.id.clone(),
+                kind: "function".to_owned(),
+                function: FunctionCall { name: s.name.clone(), arguments: s.arguments.clone() },
+            })
+            .collect();
+        AssistantMessage {
+            content: self.content.clone().map(Content::Text),
+            refusal: self.refusal.clone().filter(|r| !r.is_empty()),
+            name: None,
+            reasoning_content: self.reasoning.clone().filter(|r| !r.is_empty()),
+            tool_calls,
+        }
+    }
+
+    fn in_band_error(&self, error: &serde_json::Value) -> ClientError {
+        let body = ErrorBody::from_value(&serde_json::json!({ "error": error })).unwrap_or_default();
+        let retryable = crate::client::in_band_retryable(body.code.as_deref());
+        let message =
+            if body.message.is_empty() { "an error occurred during streaming".to_owned() } else { body.message };
+        ClientError::Stream { message, code: body.code, partial: Box::new(self.partial()), retryable }
+    }
+
+    /// Rule 1 of §1.3: pick the slot for a fragment, then rules 2–5.
+    fn push_tool_call(&mut self, fragment: &ToolCallDelta) {
+        let id = fragment.id.as_deref().filter(|id| !id.is_empty());
+        let name = fragment.function.as_ref().and_then(|f| f.name.as_deref()).filter(|n| !n.is_empty());
+        let slot = match fragment.index {
+            Some(index) => match self.slots.iter().rposition(|s| s.index == Some(index)) {
+                // Q9: a new id on an occupied index opens a new call.
+                Some(pos) if id.is_some_and(|id| !self.slots[pos].id.is_empty() && self.slots[pos].id != id) => {
+                    self.open(Some(index))
+                }
+                Some(pos) => pos,
+                None => self.open(Some(index)),
+            },
+            // Q8: no index.
+            None => match id.and_then(|id| self.slots.iter().rposition(|s| s.id == id)) {
+                Some(pos) => pos,
+                None if id.is_some() || name.is_some() || self.slots.is_empty() => self.open(None),
+                None => self.slots.len() - 1,
+            },
+        };
+        let Some(slot) = self.slots.get_mut(slot) else { return };
+        if let Some(id) = id
+            && slot.id.is_empty()
+        {
+            slot.id = id.to_owned();
+        }
+        if let Some(name) = name {
+            // Rule 3 (Q11): a repeated name is ignored; a split name (Gemini) is appended.
+            // A fragment that already starts with the name so far is a cumulative resend: it replaces it.
+            if name.starts_with(slot.name.as_str()) {
+                slot.name = name.to_owned();
+            } else {
+                slot.name.push_str(name);
+            }
+        }
+        match fragment.function.as_ref().and_then(|f| f.arguments.as_ref()) {
+            Some(ArgumentsDelta::Text(text)) => slot.arguments.push_str(text),
+            Some(ArgumentsDelta::Value(serde_json::Value::Null)) | None => {}
+            // Q12: an object is the complete arguments.
+            Some(ArgumentsDelta::Value(value)) => slot.arguments = value.to_string(),
+        }
+    }
+
+    fn open(&mut self, index: Option<u32>) -> usize {
+        self.slots.push(Slot { index, ..Slot::default() });
+        self.slots.len() - 1
+    }
+}
+
+impl Slot {
+    /// Q20: a fragment with no id, name or arguments is discarded.
+    fn is_empty(&self) -> bool {
+        self.id.is_empty() && self.name.is_empty() && self.arguments.is_empty()
+    }
+}
+
+fn append(target: &mut Option<String>, fragment: Option<&str>) {
+    if let Some(fragment) = fragment {
+        target.get_or_insert_with(String::new).push_str(fragment);
+    }
+}
+
+fn arguments_parse(arguments: &str) -> bool {
+    arguments.trim().is_empty() || serde_json::from_str::<serde::de::IgnoredAny>(arguments).is_ok()
+}
+
+impl ChatResponse {
+    /// The first choice as a [`Completion`], with the same finish-reason normalisation as a stream (Q3):
+    /// a missing reason becomes `ToolCalls` or `Stop`; `"error"` is a [`ClientError::Stream`].
+    pub fn into_completion(self) -> Result<Completion, ClientError> {
+        let Some(choice) = self.choices.into_iter().next() else {
+            return Err(ClientError::Decode {
+                message: "the response has no choices".to_owned(),
+                snippet: String::new(),
+            });
+        };
+        let message = choice.message;
+        let has_calls = !message.tool_calls.is_empty()
+            && message.tool_calls.iter().all(|c| !c.function.name.is_empty() && arguments_parse(&c.function.arguments));
+        let finish_reason = match choice.finish_reason {
+            Some(reason) => reason,
+            None if has_calls => FinishReason::ToolCalls,
+            None => {
+                tracing::warn!("the response has no finish_reason; treating it as \"stop\" (Q3)");
+                FinishReason::Stop
+            }
+        };
+        let completion = Completion { message, finish_reason, usage: self.usage, id: self.id, model: self.model };
+        if completion.finish_reason == FinishReason::Error {
+            return Err(ClientError::Stream {
+                message: "the provider ended the turn with finish_reason \"error\"".to_owned(),
+                code: None,
+                partial: Box::new(completion),
+                retryable: true,
+            });
+        }
+        Ok(completion)
+    }
+}

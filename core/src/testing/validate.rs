@@ -247,8 +247,20 @@ fn validate_response_format(request: &Map<String, Value>) -> Result<(), Invalid>
 fn allowed_message_fields(role: &str) -> &'static [&'static str] {
     match role {
         "system" | "developer" | "user" => &["role", "content", "name"],
-        // Reasoning fields are accepted because DeepSeek-style providers require them on replay (Q15).
-        "assistant" => &["role", "content", "refusal", "name", "tool_calls", "audio", "reasoning_content", "reasoning"],
+        // Reasoning fields are accepted because DeepSeek-style providers require them on replay (Q15);
+        // `annotations` and `function_call` because OpenAI's guide replays response messages verbatim.
+        "assistant" => &[
+            "role",
+            "content",
+            "refusal",
+            "name",
+            "tool_calls",
+            "audio",
+            "annotations",
+            "function_call",
+            "reasoning_content",
+            "reasoning",
+        ],
         _ => &["role", "content", "tool_call_id"],
     }
 }

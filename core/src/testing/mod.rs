@@ -82,8 +82,9 @@ impl RecordedRequest {
 /// OpenAI-style body (`{"error":{"message","type":"invalid_request_error","param","code"}}`) when:
 /// - the body is not a JSON object, has a top-level field unknown to the Chat Completions API (Q29), or lacks
 ///   `model` or a non-empty `messages`;
-/// - a message has an unknown role or a field its role does not allow (`reasoning_content`/`reasoning` are
-///   accepted on assistant messages for DeepSeek-style replay, Q15), or lacks its `content`;
+/// - a message has an unknown role or a field its role does not allow (assistant messages may also carry
+///   `reasoning_content`/`reasoning` for DeepSeek-style replay, Q15, and the `annotations`/`function_call` of a
+///   response message replayed verbatim), or lacks its `content`;
 /// - an assistant message has neither content, refusal nor tool calls, or an empty `tool_calls` array (Q17);
 /// - a tool call has an empty id, an id used before anywhere in the conversation (Q19, Q20), a type other than
 ///   `function`, an empty name (Q22), or `arguments` that are not a string holding valid JSON;

@@ -4,6 +4,7 @@ use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use eventsource_stream::EventStreamError;
 use futures::Stream;
 
@@ -12,6 +13,8 @@ use super::error::ClientError;
 use super::sse::{self, Events};
 use crate::stream::{Accumulator, Completion};
 use crate::wire::{ChatChunk, ErrorBody, snippet};
+
+type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, ClientError>> + Send>>;
 
 /// A stream of [`ChatChunk`]s. Each chunk is yielded as soon as its SSE event is complete; nothing is
 /// buffered.
@@ -22,7 +25,7 @@ use crate::wire::{ChatChunk, ErrorBody, snippet};
 /// body ends before the turn does (§1.4). Comments, keep-alives, empty data and chunks with neither choices
 /// nor usage (Azure's filter preamble, Q25) are skipped. After an error, the stream ends.
 pub struct ChatStream {
-    events: Events<Body>,
+    events: Events<ByteStream>,
     acc: Accumulator,
     done: bool,
 }
@@ -35,7 +38,29 @@ impl fmt::Debug for ChatStream {
 
 impl ChatStream {
     pub(crate) fn new(body: Body, max_event_bytes: usize) -> Self {
-        ChatStream { events: sse::events(body, max_event_bytes), acc: Accumulator::new(), done: false }
+        Self::from_bytes(body, max_event_bytes)
+    }
+
+    /// Decodes an SSE byte stream from any source (a recorded fixture, another transport). One event may be at
+    /// most `max_event_bytes` long; a longer one fails with [`ClientError::TooLarge`].
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use futures::StreamExt;
+    /// use toolsmith_core::client::{ChatStream, ClientError};
+    ///
+    /// let bytes = b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+    /// let body = futures::stream::iter([Ok::<_, ClientError>(bytes::Bytes::from_static(bytes))]);
+    /// let completion = ChatStream::from_bytes(body, 1 << 20).completion().await.unwrap();
+    /// assert_eq!(completion.message.text(), "Hi");
+    /// # });
+    /// ```
+    pub fn from_bytes<S>(bytes: S, max_event_bytes: usize) -> Self
+    where
+        S: Stream<Item = Result<Bytes, ClientError>> + Send + 'static,
+    {
+        let bytes: ByteStream = Box::pin(bytes);
+        ChatStream { events: sse::events(bytes, max_event_bytes), acc: Accumulator::new(), done: false }
     }
 
     /// What has arrived so far, as a turn.

@@ -47,10 +47,7 @@ impl Message {
 
     /// A `tool` message answering the call `tool_call_id`.
     pub fn tool(tool_call_id: impl Into<String>, text: impl Into<String>) -> Self {
-        Message::Tool(ToolMessage {
-            tool_call_id: tool_call_id.into(),
-            content: Content::Text(text.into()),
-        })
+        Message::Tool(ToolMessage { tool_call_id: tool_call_id.into(), content: Content::Text(text.into()) })
     }
 
     /// The wire name of this message's role.
@@ -84,6 +81,7 @@ impl TextMessage {
 
 /// An assistant turn.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "AssistantWire")]
 pub struct AssistantMessage {
     /// The text, or `None` (`null` on the wire) for a turn with only tool calls.
     #[serde(default)]
@@ -96,16 +94,41 @@ pub struct AssistantMessage {
     pub name: Option<String>,
     /// Reasoning text, read from `reasoning_content` (DeepSeek, old vLLM) or `reasoning` (OpenRouter, Ollama,
     /// new vLLM) (Q15). Whether it is replayed to the provider is the client profile's choice.
-    #[serde(
-        default,
-        alias = "reasoning",
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "null_or_string"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_content: Option<String>,
     /// The tool calls of this turn, in the model's order. `null` and `[]` both mean none (Q26).
     #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
     pub tool_calls: Vec<ToolCall>,
+}
+
+/// The decoding form of [`AssistantMessage`]: both reasoning names are read separately, because vLLM sent both
+/// at once for a while and a serde `alias` fails on that with "duplicate field" (Q15).
+#[derive(Deserialize)]
+struct AssistantWire {
+    #[serde(default)]
+    content: Option<Content>,
+    #[serde(default, deserialize_with = "null_or_string")]
+    refusal: Option<String>,
+    #[serde(default, deserialize_with = "null_or_string")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "null_or_string")]
+    reasoning_content: Option<String>,
+    #[serde(default, deserialize_with = "null_or_string")]
+    reasoning: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    tool_calls: Vec<ToolCall>,
+}
+
+impl From<AssistantWire> for AssistantMessage {
+    fn from(wire: AssistantWire) -> Self {
+        AssistantMessage {
+            content: wire.content,
+            refusal: wire.refusal,
+            name: wire.name,
+            reasoning_content: wire.reasoning_content.or(wire.reasoning),
+            tool_calls: wire.tool_calls,
+        }
+    }
 }
 
 impl AssistantMessage {

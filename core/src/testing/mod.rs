@@ -186,8 +186,9 @@ impl TestServer {
     ///      tool call's arguments or of a JSON-object tool result (case-insensitive; results win) takes that
     ///      value when its type fits; a scalar result is known under the tool's name and its topic words
     ///      (`get_temperature` → `temperature`). Free-text names get the summary below (or the message);
-    ///      other strings take the message's names in order, then `"example <name>"`; numbers take the
-    ///      message's numbers in order; enums and `required` are respected; nullable values are generated.
+    ///      other strings take the message's names in order, then `"example <name>"`; other numbers take
+    ///      the numbers found in the successful tool results, then the message's, in order; enums and
+    ///      `required` are respected; nullable values are generated.
     ///    - `response_format: json_object`: `{"answer": <summary or echo>}`.
     ///    - with tool results: `"Here is what I found:\n"` and one line per call in call order,
     ///      `name: result` or, when the result reads as an error (starts with `Error`, `failed`,

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::ordered::Json;
 use super::reply::Reply;
 use super::schema::{FREE_TEXT, Generator, Known, Purpose};
-use super::text::MessageFacts;
+use super::text::{self, MessageFacts};
 use crate::wire::ToolCall;
 
 /// The structured-output fallback tool's name: called last, after the other tools' results are in.
@@ -109,7 +109,9 @@ pub(crate) fn respond(body: &Value, ordered: &Json) -> Reply {
     let final_call = |tool: &ToolInfo| {
         let known = known_values(&past);
         let summary = summary(&past);
-        let value = Generator::new(tool.parameters, &facts, &known, &summary, Purpose::Answer).root_value(&[]);
+        let value = Generator::new(tool.parameters, &facts, &known, &summary, Purpose::Answer)
+            .with_result_numbers(result_numbers(&past))
+            .root_value(&[]);
         let value = if matches!(value, Json::Object(_)) { value } else { Json::Object(Vec::new()) };
         calls(vec![(FINAL_RESULT.to_owned(), value.to_text())])
     };
@@ -238,9 +240,14 @@ fn plan(tools: &[&ToolInfo], facts: &MessageFacts) -> Vec<(String, String)> {
             calls.push((tool.name.to_owned(), value.to_text()));
             continue;
         }
+        let mut choices = Vec::new();
+        enum_words(tool.parameters, &mut choices);
         let values: Vec<String> = match target_property(tool.parameters) {
             Some(target) if is_free_text(&target) => facts.quoted.clone(),
-            Some(_) => facts.candidates().to_vec(),
+            // A word the schema lists as an enum value ("Fahrenheit") is a setting, not a name.
+            Some(_) => {
+                facts.candidates().iter().filter(|name| !choices.contains(&name.to_lowercase())).cloned().collect()
+            }
             None => Vec::new(),
         };
         let target = target_property(tool.parameters);
@@ -259,6 +266,25 @@ fn plan(tools: &[&ToolInfo], facts: &MessageFacts) -> Vec<(String, String)> {
         }
     }
     calls
+}
+
+/// Every string enum value (lowercased) anywhere in a schema.
+fn enum_words(schema: &Json, out: &mut Vec<String>) {
+    match schema {
+        Json::Object(entries) => {
+            for (key, value) in entries {
+                if key == "enum"
+                    && let Some(values) = value.as_array()
+                {
+                    out.extend(values.iter().filter_map(Json::as_str).map(str::to_lowercase));
+                } else {
+                    enum_words(value, out);
+                }
+            }
+        }
+        Json::Array(items) => items.iter().for_each(|item| enum_words(item, out)),
+        _ => {}
+    }
 }
 
 fn is_free_text(name: &str) -> bool {
@@ -348,6 +374,15 @@ fn known_values(past: &[PastCall]) -> Known {
     known
 }
 
+/// The numbers in the successful tool results, in call order.
+fn result_numbers(past: &[PastCall]) -> Vec<f64> {
+    past.iter()
+        .filter_map(|call| call.result.as_deref())
+        .filter(|result| !is_error(result))
+        .flat_map(text::numbers)
+        .collect()
+}
+
 /// The final answer: a JSON document for `response_format`, else the tool-result summary, else an echo.
 fn answer(ordered: &Json, facts: &MessageFacts, past: &[PastCall]) -> Reply {
     let summary = summary(past);
@@ -357,7 +392,9 @@ fn answer(ordered: &Json, facts: &MessageFacts, past: &[PastCall]) -> Reply {
             let schema =
                 format.and_then(|f| f.get("json_schema")).and_then(|s| s.get("schema")).unwrap_or(&EMPTY_OBJECT);
             let known = known_values(past);
-            let value = Generator::new(schema, facts, &known, &summary, Purpose::Answer).root_value(&[]);
+            let value = Generator::new(schema, facts, &known, &summary, Purpose::Answer)
+                .with_result_numbers(result_numbers(past))
+                .root_value(&[]);
             return Reply::text(value.to_text());
         }
         Some("json_object") => {

@@ -52,13 +52,23 @@ pub(crate) struct Generator<'a> {
     known: &'a Known,
     summary: &'a str,
     purpose: Purpose,
+    /// The numbers to use in order: the tool results' then the message's (answers), or the message's.
+    numbers: Vec<f64>,
     next_number: usize,
     next_name: usize,
 }
 
 impl<'a> Generator<'a> {
     pub fn new(root: &'a Json, facts: &'a MessageFacts, known: &'a Known, summary: &'a str, purpose: Purpose) -> Self {
-        Generator { root, facts, known, summary, purpose, next_number: 0, next_name: 0 }
+        let numbers = facts.numbers.clone();
+        Generator { root, facts, known, summary, purpose, numbers, next_number: 0, next_name: 0 }
+    }
+
+    /// Uses these numbers (from tool results) before the message's.
+    pub fn with_result_numbers(mut self, mut numbers: Vec<f64>) -> Self {
+        numbers.append(&mut self.numbers);
+        self.numbers = numbers;
+        self
     }
 
     /// A value for the root schema, with `fixed` (property, value) pairs placed first-hand.
@@ -265,7 +275,7 @@ impl<'a> Generator<'a> {
         let from_message = if self.purpose == Purpose::ListingArguments {
             None
         } else {
-            let next = self.facts.numbers.get(self.next_number).copied();
+            let next = self.numbers.get(self.next_number).copied();
             self.next_number += usize::from(next.is_some());
             next
         };

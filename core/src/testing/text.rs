@@ -255,7 +255,7 @@ fn capitalised(text: &str, skip: &[String]) -> Vec<String> {
     names
 }
 
-fn numbers(text: &str) -> Vec<f64> {
+pub(crate) fn numbers(text: &str) -> Vec<f64> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;

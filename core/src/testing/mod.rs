@@ -243,6 +243,23 @@ impl TestServer {
         format!("http://{}/v1", self.address)
     }
 
+    /// A [`Client`](crate::client::Client) for this server (default settings, API key `"test-key"`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use toolsmith_core::testing::TestServer;
+    ///
+    /// let server = TestServer::test_model().await?;
+    /// let client = server.client();
+    /// # let _ = client;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn client(&self) -> crate::client::Client {
+        crate::client::Client::new(self.base_url(), "test-key")
+    }
+
     /// The socket address the server listens on.
     pub fn address(&self) -> SocketAddr {
         self.address

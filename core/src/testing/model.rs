@@ -177,10 +177,8 @@ fn name_words(name: &str) -> Vec<String> {
     let mut current = String::new();
     let mut previous_lower = false;
     for c in name.chars() {
-        if c == '_' || c == '-' || (c.is_uppercase() && previous_lower) {
-            if !current.is_empty() {
-                words.push(std::mem::take(&mut current));
-            }
+        if (c == '_' || c == '-' || (c.is_uppercase() && previous_lower)) && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
         }
         if c != '_' && c != '-' {
             current.extend(c.to_lowercase());

@@ -9,5 +9,6 @@ pub mod tool;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod wire;
+pub mod agent;
 pub mod client;
 pub mod stream;

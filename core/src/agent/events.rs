@@ -1,0 +1,50 @@
+use std::time::Duration;
+
+use crate::wire::{FinishReason, Usage};
+
+use super::result::{RunResult, ToolOutcome};
+
+/// What a streamed run reports, in order, as it happens.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum AgentEvent {
+    /// Assistant text, forwarded as soon as its chunk arrives.
+    TextDelta(String),
+    /// Reasoning text (`reasoning_content` / `reasoning`), forwarded as it arrives.
+    ReasoningDelta(String),
+    /// A tool call is about to run.
+    ToolCallStarted {
+        /// The call's id.
+        id: String,
+        /// The tool's name.
+        name: String,
+        /// The arguments as sent by the model.
+        arguments: String,
+    },
+    /// A tool call finished; `result` is the text the model will see.
+    ToolCallFinished {
+        /// The call's id.
+        id: String,
+        /// The tool's name.
+        name: String,
+        /// The text sent back to the model.
+        result: String,
+        /// How the call ended.
+        outcome: ToolOutcome,
+        /// Whether `result` reports an error.
+        is_error: bool,
+        /// How long the call took.
+        duration: Duration,
+    },
+    /// A model turn finished.
+    TurnFinished {
+        /// The turn's number, from 1.
+        turn: usize,
+        /// The provider's finish reason.
+        finish_reason: FinishReason,
+        /// The turn's usage, when the provider reported it.
+        usage: Option<Usage>,
+    },
+    /// The run finished; this is the last event.
+    Done(Box<RunResult>),
+}

@@ -1,0 +1,103 @@
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::wire::{Message, Usage};
+
+/// A finished run: the final answer and everything that led to it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunResult {
+    /// The final assistant text.
+    pub output: String,
+    /// The transcript, as sent to the model: instructions, input, every assistant turn and tool result, and
+    /// the final answer. For [`Session::send`](super::Session::send), only the messages this exchange added.
+    pub messages: Vec<Message>,
+    /// Token usage summed over the run's turns (L17).
+    pub usage: Usage,
+    /// How many model requests the run made.
+    pub turns: usize,
+    /// Every tool call the run handled, in the order the model made them.
+    pub tool_calls: Vec<ToolCallRecord>,
+}
+
+/// What a run had done when it stopped with an [`Error`](super::Error): nothing is lost (L20).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Transcript {
+    /// The messages so far; the history always ends in a state a strict provider accepts (every tool call
+    /// answered).
+    pub messages: Vec<Message>,
+    /// Token usage summed over the turns that completed.
+    pub usage: Usage,
+    /// How many model requests completed.
+    pub turns: usize,
+    /// The tool calls handled so far.
+    pub tool_calls: Vec<ToolCallRecord>,
+}
+
+/// One tool call as the run handled it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ToolCallRecord {
+    /// The call's id (generated when the model sent none or a duplicate).
+    pub id: String,
+    /// The tool name the model asked for.
+    pub name: String,
+    /// The arguments that were used (after a before-tool-call hook's rewrite).
+    pub arguments: String,
+    /// The text sent back to the model.
+    pub result: String,
+    /// How the call ended.
+    pub outcome: ToolOutcome,
+    /// Time spent on the call, hook included.
+    #[serde(with = "duration_ms")]
+    pub duration: Duration,
+}
+
+impl ToolCallRecord {
+    /// Whether the model was sent an error for this call.
+    pub fn is_error(&self) -> bool {
+        self.outcome != ToolOutcome::Success
+    }
+}
+
+/// How one tool call ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolOutcome {
+    /// The tool returned a result.
+    Success,
+    /// The tool returned its own error.
+    Failed,
+    /// The arguments did not decode (L5).
+    InvalidArguments,
+    /// The model named a tool that does not exist (L6).
+    UnknownTool,
+    /// The tool panicked; the panic was caught (L4).
+    Panicked,
+    /// The tool ran past the agent's per-tool timeout.
+    TimedOut,
+    /// The before-tool-call hook denied the call.
+    Denied,
+}
+
+impl ToolOutcome {
+    /// Whether this outcome is a mistake the model should learn from, counted against the tool's budget of
+    /// consecutive failures (L7). A denial is a person's decision, not the model's mistake.
+    pub(crate) fn counts_as_failure(self) -> bool {
+        !matches!(self, ToolOutcome::Success | ToolOutcome::Denied)
+    }
+}
+
+mod duration_ms {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(duration.as_secs_f64() * 1000.0)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        let millis = f64::deserialize(deserializer)?;
+        Ok(Duration::try_from_secs_f64(millis / 1000.0).unwrap_or_default())
+    }
+}

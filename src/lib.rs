@@ -6,6 +6,15 @@ extern crate self as toolsmith;
 pub use toolsmith_core::*;
 pub use toolsmith_macros::{tool, toolbox};
 
+pub use toolsmith_core::tool::{
+    RunContext, Tool, ToolContext, ToolDefinition, ToolError, ToolSet, ToolSetError, Toolbox, schema_for,
+};
+
+pub use toolsmith_core::agent::{
+    Agent, AgentBuilder, AgentEvent, Approval, BeforeToolCall, Error, RunResult, RunStream, Session, ToolCallRecord,
+    ToolOutcome, Transcript,
+};
+pub use toolsmith_core::wire::{Message, ToolCall};
 pub use toolsmith_core::client::{Client, ClientBuilder, ClientError, Profile};
 pub use toolsmith_core::stream::{Accumulator, Completion};
 pub use toolsmith_core::wire::{ChatChunk, ChatRequest, ChatResponse, FinishReason, ResponseFormat, ToolChoice, Usage};
@@ -16,4 +25,18 @@ pub mod __private {
     pub use serde;
     pub use serde_json;
     pub use toolsmith_core;
+
+    // What `#[tool]` / `#[toolbox]` expansions name, so they depend on nothing the user has to list.
+    pub use std::boxed::Box;
+    pub use std::future::Future;
+    pub use std::ops::Deref;
+    pub use std::pin::Pin;
+    pub use std::result::Result;
+    pub use std::string::String;
+    pub use std::sync::{Arc, OnceLock};
+    pub use std::vec::Vec;
+    pub use toolsmith_core::tool::{
+        Tool, ToolContext, ToolDefinition, ToolError, ToolOutput, ToolParameter, ToolResult, Toolbox,
+        assert_parameter, decode_arguments, definition_for,
+    };
 }

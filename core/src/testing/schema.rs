@@ -7,6 +7,12 @@ use super::text::MessageFacts;
 
 /// Recursion limit for `$ref` cycles and deep nesting.
 const MAX_DEPTH: usize = 12;
+/// Most values generated for one document, so a schema with wide `$ref` fan-out cannot blow up.
+const MAX_VALUES: usize = 10_000;
+/// Most items generated for one array, whatever `minItems` says.
+const MAX_ITEMS: usize = 16;
+/// Longest generated string, whatever `minLength` says.
+const MAX_STRING: usize = 1_000;
 
 /// Property names whose value is free text: they get the user's message (tool arguments) or the summary
 /// of the tool results (answers).
@@ -56,12 +62,13 @@ pub(crate) struct Generator<'a> {
     numbers: Vec<f64>,
     next_number: usize,
     next_name: usize,
+    generated: usize,
 }
 
 impl<'a> Generator<'a> {
     pub fn new(root: &'a Json, facts: &'a MessageFacts, known: &'a Known, summary: &'a str, purpose: Purpose) -> Self {
         let numbers = facts.numbers.clone();
-        Generator { root, facts, known, summary, purpose, numbers, next_number: 0, next_name: 0 }
+        Generator { root, facts, known, summary, purpose, numbers, next_number: 0, next_name: 0, generated: 0 }
     }
 
     /// Uses these numbers (from tool results) before the message's.
@@ -81,7 +88,8 @@ impl<'a> Generator<'a> {
     }
 
     fn value(&mut self, schema: &Json, key: Option<&str>, depth: usize, fixed: &[(String, Json)]) -> Json {
-        if depth > MAX_DEPTH {
+        self.generated += 1;
+        if depth > MAX_DEPTH || self.generated > MAX_VALUES {
             return Json::Null;
         }
         let root = self.root;
@@ -237,7 +245,7 @@ impl<'a> Generator<'a> {
         if let Some(prefix) = schema.get("prefixItems").and_then(Json::as_array) {
             return Json::Array(prefix.iter().map(|item| self.value(item, key, depth + 1, &[])).collect());
         }
-        let min = schema.get("minItems").and_then(Json::as_f64).unwrap_or(0.0).max(0.0) as usize;
+        let min = (schema.get("minItems").and_then(Json::as_f64).unwrap_or(0.0).max(0.0) as usize).min(MAX_ITEMS);
         let max = schema.get("maxItems").and_then(Json::as_f64).map_or(usize::MAX, |m| m.max(0.0) as usize);
         let Some(items) = schema.get("items") else {
             return Json::Array(Vec::new());
@@ -318,7 +326,7 @@ impl<'a> Generator<'a> {
                 None => self.plain_string(&key),
             },
         };
-        let min = schema.get("minLength").and_then(Json::as_f64).unwrap_or(0.0) as usize;
+        let min = (schema.get("minLength").and_then(Json::as_f64).unwrap_or(0.0).max(0.0) as usize).min(MAX_STRING);
         let max = schema.get("maxLength").and_then(Json::as_f64).map_or(usize::MAX, |m| m as usize);
         while value.chars().count() < min {
             value.push('x');
@@ -397,5 +405,48 @@ fn number_json(value: f64) -> Json {
         Json::Number(Number::from(value as i64))
     } else {
         Number::from_f64(value).map_or(Json::Null, Json::Number)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generate(schema: &str, message: &str, purpose: Purpose) -> String {
+        let schema: Json = serde_json::from_str(schema).unwrap();
+        let facts = MessageFacts::new(message, &[]);
+        Generator::new(&schema, &facts, &Known::new(), "", purpose).root_value(&[]).to_text()
+    }
+
+    #[test]
+    fn recursive_refs_terminate() {
+        let tree = r##"{"$ref":"#/$defs/Node","$defs":{"Node":{"type":"object",
+            "properties":{"name":{"type":"string"},"children":{"type":"array","items":{"$ref":"#/$defs/Node"}}},
+            "required":["name","children"]}}}"##;
+        let text = generate(tree, "", Purpose::Arguments);
+        assert!(text.starts_with(r#"{"name":"example","children":[{"name":"example""#), "{text}");
+    }
+
+    #[test]
+    fn wide_fan_out_is_bounded() {
+        let wide = r##"{"$ref":"#/$defs/N","$defs":{"N":{"type":"object","required":["a","b","c","d"],
+            "properties":{"a":{"$ref":"#/$defs/N"},"b":{"$ref":"#/$defs/N"},"c":{"$ref":"#/$defs/N"},
+                          "d":{"$ref":"#/$defs/N"}}}}}"##;
+        assert!(generate(wide, "", Purpose::Arguments).len() < 1_000_000);
+    }
+
+    #[test]
+    fn huge_bounds_are_capped() {
+        let schema = r#"{"type":"object","required":["xs","s"],"properties":{
+            "xs":{"type":"array","items":{"type":"integer"},"minItems":1000000000},
+            "s":{"type":"string","minLength":1e12}}}"#;
+        assert!(generate(schema, "", Purpose::Arguments).len() < 2_000);
+    }
+
+    #[test]
+    fn answers_generate_nullable_values_and_arguments_leave_them_null() {
+        let schema = r#"{"type":"object","required":["n"],"properties":{"n":{"type":["integer","null"]}}}"#;
+        assert_eq!(generate(schema, "give me 5", Purpose::Arguments), r#"{"n":null}"#);
+        assert_eq!(generate(schema, "give me 5", Purpose::Answer), r#"{"n":5}"#);
     }
 }

@@ -3,11 +3,21 @@
 //! `#[toolsmith::tool]` implements [`Tool`] for you; implement it by hand for tools built at run time
 //! (from configuration, an MCP server, ...).
 
+mod args;
 mod context;
 mod definition;
+mod output;
+mod registry;
+pub mod schema;
 
+pub use args::decode_arguments;
 pub use context::{RunContext, ToolContext};
 pub use definition::ToolDefinition;
+pub use output::{ToolOutput, ToolResult, UNIT_OUTPUT};
+pub use registry::{ToolSet, ToolSetError};
+pub use schema::schema_for;
+
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
@@ -52,3 +62,54 @@ pub enum ToolError {
     #[error("{0}")]
     Failed(String),
 }
+
+/// A type whose methods are tools sharing one instance: `#[toolsmith::toolbox]` on an `impl` block implements
+/// it, with one tool per `#[tool]` method.
+///
+/// Register it with `Arc::new(value)`: every tool holds a clone of the `Arc`, so state lives in the value
+/// (behind interior mutability, e.g. a `Mutex`) and is shared by all of them.
+pub trait Toolbox: Send + Sync + 'static {
+    /// One tool per `#[tool]` method, in the order they are written.
+    fn tools(self: Arc<Self>) -> Vec<Arc<dyn Tool>>;
+}
+
+/// Whether `name` is a valid tool name: 1 to 64 characters among `a-z`, `A-Z`, `0-9`, `_` and `-`, the
+/// pattern providers enforce (Q21).
+///
+/// ```
+/// use toolsmith_core::tool::is_valid_tool_name;
+///
+/// assert!(is_valid_tool_name("get_weather"));
+/// assert!(!is_valid_tool_name("weather.get"));
+/// assert!(!is_valid_tool_name(""));
+/// ```
+pub fn is_valid_tool_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-')
+}
+
+/// A type `#[tool]` can take as a parameter: anything `Deserialize` with a JSON Schema.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a tool parameter: it must implement `serde::Deserialize` and `schemars::JsonSchema`",
+    label = "this parameter type",
+    note = "derive both: `#[derive(serde::Deserialize, schemars::JsonSchema)]`"
+)]
+pub trait ToolParameter {}
+
+impl<T: serde::de::DeserializeOwned + schemars::JsonSchema> ToolParameter for T {}
+
+/// The definition of a generated tool whose arguments are `A`.
+#[doc(hidden)]
+pub fn definition_for<A: schemars::JsonSchema>(name: &str, description: &str, strict: bool) -> ToolDefinition {
+    let parameters = schema_for::<A>(strict);
+    if strict {
+        ToolDefinition::new_strict(name, description, parameters)
+    } else {
+        ToolDefinition::new(name, description, parameters)
+    }
+}
+
+/// Compile-time check emitted by `#[tool]` for each parameter type.
+#[doc(hidden)]
+pub fn assert_parameter<T: ToolParameter>() {}

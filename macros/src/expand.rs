@@ -1,0 +1,128 @@
+//! Code generation shared by `#[tool]` and `#[toolbox]`: the arguments struct, the parameter assertions and
+//! the `Tool` impl.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::Ident;
+use syn::spanned::Spanned;
+
+use crate::ast::{Output, Param, ToolFn};
+use crate::path::Runtime;
+
+/// Gives every token the call-site span. Used for the parameter types copied into the arguments struct, so
+/// a type without `JsonSchema` is reported at the parameter by the assertion from [`assertions`], and the
+/// derives' own complaints point at the attribute instead of repeating it there.
+fn respan(tokens: TokenStream) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|token| match token {
+            TokenTree::Group(group) => {
+                let mut new = proc_macro2::Group::new(group.delimiter(), respan(group.stream()));
+                new.set_span(Span::call_site());
+                TokenTree::Group(new)
+            }
+            mut other => {
+                other.set_span(Span::call_site());
+                other
+            }
+        })
+        .collect()
+}
+
+/// The hidden struct the model's arguments decode into; its schema is the tool's `parameters`.
+pub(crate) fn arguments_struct(rt: &Runtime, tool: &ToolFn, ident: &Ident) -> TokenStream {
+    let private = &rt.private;
+    let serde_crate = format!("{}::serde", rt.private_str);
+    let schemars_crate = format!("{}::schemars", rt.private_str);
+    let fields = tool.arguments().map(|argument| {
+        let name = &argument.ident;
+        let ty = respan(argument.ty.to_token_stream());
+        let attrs = &argument.attrs;
+        let doc = argument.description.as_ref().map(|text| quote!(#[doc = #text]));
+        quote! { #doc #(#attrs)* #name: #ty }
+    });
+    quote! {
+        #[derive(#private::serde::Deserialize, #private::schemars::JsonSchema)]
+        #[serde(crate = #serde_crate)]
+        #[schemars(crate = #schemars_crate)]
+        #[allow(non_camel_case_types)]
+        struct #ident { #(#fields,)* }
+    }
+}
+
+/// One never-called function asserting each parameter type is a `ToolParameter`, spanned at the type so the
+/// error points there. (The return type is checked where it is converted, spanned the same way.)
+pub(crate) fn assertions(rt: &Runtime, tool: &ToolFn) -> TokenStream {
+    let private = &rt.private;
+    let parameters = tool.arguments().map(|argument| {
+        let ty = &argument.ty;
+        quote_spanned!(ty.span()=> #private::assert_parameter::<#ty>();)
+    });
+    quote! {
+        #[allow(dead_code, clippy::all)]
+        fn __toolsmith_assertions() {
+            #(#parameters)*
+        }
+    }
+}
+
+/// `impl Tool for #target`, whose `call` decodes `#args` and evaluates `invoke` (which reads the arguments
+/// from `__args` and the context from `__ctx`).
+pub(crate) fn tool_impl(
+    rt: &Runtime,
+    tool: &ToolFn,
+    target: TokenStream,
+    args: &Ident,
+    invoke: TokenStream,
+) -> TokenStream {
+    let private = &rt.private;
+    let name = &tool.name;
+    let description = &tool.description;
+    let strict = tool.strict;
+    let invoke = if tool.is_async { quote!(#invoke.await) } else { invoke };
+    let convert = match &tool.output {
+        Output::Result(ty) => quote_spanned!(ty.span()=> #private::ToolResult::into_tool_result(__out)),
+        Output::Value(Some(ty)) => quote_spanned!(ty.span()=> #private::ToolOutput::into_tool_output(__out)),
+        Output::Value(None) => quote!(#private::ToolOutput::into_tool_output(__out)),
+    };
+    quote! {
+        impl #private::Tool for #target {
+            fn definition(&self) -> #private::ToolDefinition {
+                static DEFINITION: #private::OnceLock<#private::ToolDefinition> = #private::OnceLock::new();
+                DEFINITION
+                    .get_or_init(|| #private::definition_for::<#args>(#name, #description, #strict))
+                    .clone()
+            }
+
+            fn call<'__toolsmith>(
+                &'__toolsmith self,
+                __arguments: &'__toolsmith str,
+                __ctx: &'__toolsmith #private::ToolContext,
+            ) -> #private::Pin<#private::Box<
+                dyn #private::Future<Output = #private::Result<#private::String, #private::ToolError>>
+                    + ::core::marker::Send
+                    + '__toolsmith,
+            >> {
+                #private::Box::pin(async move {
+                    let __args: #args = #private::decode_arguments(__arguments)?;
+                    let __out = #invoke;
+                    #convert
+                })
+            }
+        }
+    }
+}
+
+/// The expressions passed to the function, in parameter order: `__args.<name>` or `__ctx`.
+pub(crate) fn call_arguments(tool: &ToolFn) -> Vec<TokenStream> {
+    tool.params
+        .iter()
+        .map(|param| match param {
+            Param::Context { .. } => quote!(__ctx),
+            Param::Argument(argument) => {
+                let ident = &argument.ident;
+                quote!(__args.#ident)
+            }
+        })
+        .collect()
+}

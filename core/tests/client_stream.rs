@@ -363,3 +363,17 @@ async fn stream_is_retried_before_it_starts() {
     assert_eq!(done.message.text(), "ok");
     assert_eq!(server.request_count(), 2);
 }
+
+#[tokio::test]
+async fn q40_bare_cr_event_is_handed_on_without_waiting_for_more_bytes() {
+    let head = format!("data: {}\r\r", text_chunk("first"));
+    let tail = format!("data: {}\r\rdata: [DONE]\r\r", finish_chunk("stop"));
+    let server =
+        Server::one(Reply::stream(vec![Piece::Bytes(head.into_bytes()), Piece::Gate, Piece::Bytes(tail.into_bytes())]))
+            .await;
+    let mut stream = client(&server).chat_stream(&request()).await.unwrap();
+    let first = stream.next().await.unwrap().unwrap();
+    assert_eq!(first.choices[0].delta.content.as_deref(), Some("first"));
+    server.release();
+    assert_eq!(stream.completion().await.unwrap().finish_reason, FinishReason::Stop);
+}

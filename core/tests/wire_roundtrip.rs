@@ -10,7 +10,10 @@ fn normalize(value: &Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.iter()
-                .filter(|(k, v)| !v.is_null() && !(k.as_str() != "choices" && v.as_array().is_some_and(Vec::is_empty)))
+                .filter(|(k, v)| {
+                    let empty_array = k.as_str() != "choices" && v.as_array().is_some_and(Vec::is_empty);
+                    !v.is_null() && !empty_array
+                })
                 .map(|(k, v)| (if k == "reasoning" { "reasoning_content".to_owned() } else { k.clone() }, normalize(v)))
                 .collect(),
         ),

@@ -27,6 +27,9 @@ impl fmt::Display for TimeoutPhase {
 }
 
 /// Everything that can go wrong talking to a Chat Completions endpoint.
+///
+/// Kept small (the rarely read `Status` fields are `Box<str>`) so that errors wrapping it stay under clippy's
+/// `result_large_err` limit.
 #[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
@@ -39,13 +42,13 @@ pub enum ClientError {
         /// The provider's message, or a truncated raw body when it is not JSON.
         message: String,
         /// The error `type` (`invalid_request_error`, `insufficient_quota`...).
-        kind: Option<String>,
+        kind: Option<Box<str>>,
         /// The error `code` (`rate_limit_exceeded`, `tool_use_failed` (Q16), `"3280"`...).
-        code: Option<String>,
+        code: Option<Box<str>>,
         /// The parameter the provider blamed.
-        param: Option<String>,
+        param: Option<Box<str>>,
         /// The start of the raw body (at most [`crate::wire::SNIPPET_LIMIT`] bytes).
-        body_snippet: String,
+        body_snippet: Box<str>,
         /// The delay the server asked for (`retry-after-ms` / `retry-after`).
         retry_after: Option<Duration>,
     },

@@ -23,9 +23,6 @@
 //! # let _ = completion; Ok(()) }
 //! ```
 
-// `ClientError` is a flat enum users match on; its largest variant (`Status`) is about 140 bytes. Errors are
-// the rare path, so that beats boxing every field.
-#![allow(clippy::result_large_err)]
 
 mod body;
 mod chat_stream;
@@ -294,10 +291,10 @@ pub(crate) fn status_error(status: u16, bytes: &[u8], retry_after: Option<Durati
     ClientError::Status {
         status,
         message: parsed.message,
-        kind: parsed.kind,
-        code: parsed.code,
-        param: parsed.param,
-        body_snippet: snippet(bytes),
+        kind: parsed.kind.map(Into::into),
+        code: parsed.code.map(Into::into),
+        param: parsed.param.map(Into::into),
+        body_snippet: snippet(bytes).into(),
         retry_after,
     }
 }

@@ -3,7 +3,7 @@
 //! `eventsource-stream` 0.2.3 implements the WHATWG line rules correctly (CR, LF and CRLF, a CRLF split
 //! across reads (its parser waits on a trailing CR), `data:` with or without one space, comments, multi-line
 //! data, `event:`), and keeps an incomplete UTF-8 sequence at the end of a read for the next one. It has
-//! three gaps that matter for a client reading untrusted bytes, which [`LineAligned`] closes:
+//! four gaps that matter for a client reading untrusted bytes, which [`LineAligned`] closes:
 //!
 //! 1. **Invalid UTF-8 stalls and grows without bound.** Its `Utf8Stream` keeps everything from the first
 //!    invalid byte in its buffer and retries on every read, so a single bad byte makes it buffer the rest of
@@ -15,6 +15,10 @@
 //!    event is only dispatched at a blank line anyway.
 //! 3. **No size bound.** A line or an event without an end grows forever. The adaptor fails with
 //!    [`ClientError::TooLarge`] once one event exceeds the limit.
+//! 4. **A CR at the end of a read waits for the next read**, because an LF may follow. At the end of the body
+//!    it is never resolved, so the last event of a CR-only stream was lost (found by the property test), and
+//!    mid-stream it delays an event until more bytes come. The adaptor writes every line end (CR, LF, CRLF,
+//!    a CRLF split across reads) as a single LF, so the decoder never has to wait.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -52,27 +56,28 @@ impl<S> LineAligned<S> {
         }
     }
 
-    /// Tracks line and event lengths over new bytes; returns the end of the last complete line in `chunk`.
-    fn scan(&mut self, chunk: &[u8]) -> Option<usize> {
+    /// Appends `chunk` to `pending` with every line end (CR, LF, CRLF, even split across reads) written as one
+    /// LF, tracking line and event lengths. Returns the length of `pending` up to its last complete line.
+    fn push(&mut self, chunk: &[u8]) -> Option<usize> {
         let mut last_end = None;
-        for (i, &byte) in chunk.iter().enumerate() {
+        self.pending.reserve(chunk.len());
+        for &byte in chunk {
             match byte {
-                b'\n' if self.after_cr => {
-                    self.after_cr = false;
-                    last_end = Some(i + 1);
-                }
+                b'\n' if self.after_cr => self.after_cr = false,
                 b'\n' | b'\r' => {
                     if self.line_len == 0 {
                         self.event_len = 0;
                     }
                     self.line_len = 0;
                     self.after_cr = byte == b'\r';
-                    last_end = Some(i + 1);
+                    self.pending.extend_from_slice(b"\n");
+                    last_end = Some(self.pending.len());
                 }
                 _ => {
                     self.after_cr = false;
                     self.line_len += 1;
                     self.event_len += 1;
+                    self.pending.extend_from_slice(&[byte]);
                 }
             }
         }
@@ -108,15 +113,13 @@ where
                     return Poll::Ready(Some(Err(error)));
                 }
                 Poll::Ready(Some(Ok(chunk))) => {
-                    let start = self.pending.len();
-                    let end = self.scan(&chunk);
-                    self.pending.extend_from_slice(&chunk);
+                    let end = self.push(&chunk);
                     if self.event_len > self.max_event_bytes {
                         self.done = true;
                         return Poll::Ready(Some(Err(ClientError::TooLarge { limit: self.max_event_bytes as u64 })));
                     }
                     if let Some(end) = end {
-                        let lines = self.pending.split_to(start + end);
+                        let lines = self.pending.split_to(end);
                         return Poll::Ready(Some(Ok(String::from_utf8_lossy(&lines).into_owned())));
                     }
                 }

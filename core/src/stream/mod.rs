@@ -1,8 +1,5 @@
 //! Folding a streamed (or non-streamed) answer into one finished assistant turn.
 
-// `ClientError` is a flat enum users match on; its largest variant (`Status`) is about 140 bytes. Errors are
-// the rare path, so that beats boxing every field.
-#![allow(clippy::result_large_err)]
 
 mod accumulator;
 

@@ -377,3 +377,20 @@ async fn q40_bare_cr_event_is_handed_on_without_waiting_for_more_bytes() {
     server.release();
     assert_eq!(stream.completion().await.unwrap().finish_reason, FinishReason::Stop);
 }
+
+#[tokio::test]
+async fn a_json_answer_to_a_stream_request_is_one_chunk() {
+    let body = json!({"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null,
+        "tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]},"finish_reason":"tool_calls"}],
+        "usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}});
+    let done = complete(Reply::json(200, &body)).await.unwrap();
+    assert_eq!(done.message.tool_calls[0].function.name, "f");
+    assert_eq!(done.finish_reason, FinishReason::ToolCalls);
+    assert_eq!(done.usage.unwrap().total_tokens, 2);
+    let error =
+        complete(Reply::json(200, &json!({"error":{"message":"model overloaded","code":503}}))).await.unwrap_err();
+    assert!(
+        matches!(&error, ClientError::Status { status: 200, message, .. } if message == "model overloaded"),
+        "{error:?}"
+    );
+}

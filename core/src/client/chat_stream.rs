@@ -12,7 +12,9 @@ use super::body::Body;
 use super::error::ClientError;
 use super::sse::{self, Events};
 use crate::stream::{Accumulator, Completion};
-use crate::wire::{ChatChunk, ErrorBody, snippet};
+use crate::wire::{
+    ArgumentsDelta, ChatChunk, ChatResponse, ChunkChoice, Delta, ErrorBody, FunctionDelta, ToolCallDelta, snippet,
+};
 
 type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, ClientError>> + Send>>;
 
@@ -61,6 +63,55 @@ impl ChatStream {
     {
         let bytes: ByteStream = Box::pin(bytes);
         ChatStream { events: sse::events(bytes, max_event_bytes), acc: Accumulator::new(), done: false }
+    }
+
+    /// A stream of one chunk holding a whole non-stream response.
+    pub(crate) fn from_response(response: ChatResponse, max_event_bytes: usize) -> Self {
+        let choices = response
+            .choices
+            .into_iter()
+            .map(|choice| ChunkChoice {
+                index: choice.index,
+                delta: Delta {
+                    role: Some("assistant".to_owned()),
+                    content: choice.message.content.map(|c| c.text()),
+                    refusal: choice.message.refusal,
+                    reasoning_content: choice.message.reasoning_content,
+                    tool_calls: choice
+                        .message
+                        .tool_calls
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, call)| ToolCallDelta {
+                            index: u32::try_from(i).ok(),
+                            id: Some(call.id),
+                            kind: Some(call.kind),
+                            function: Some(FunctionDelta {
+                                name: Some(call.function.name),
+                                arguments: Some(ArgumentsDelta::Text(call.function.arguments)),
+                            }),
+                        })
+                        .collect(),
+                },
+                finish_reason: choice.finish_reason,
+                extra: choice.extra,
+            })
+            .collect();
+        let chunk = ChatChunk {
+            id: response.id,
+            object: "chat.completion.chunk".to_owned(),
+            created: response.created,
+            model: response.model,
+            choices,
+            usage: response.usage,
+            system_fingerprint: response.system_fingerprint,
+            ..ChatChunk::default()
+        };
+        let text = match serde_json::to_string(&chunk) {
+            Ok(json) => format!("data: {json}\n\ndata: [DONE]\n\n"),
+            Err(_) => String::new(),
+        };
+        Self::from_bytes(futures::stream::iter([Ok(Bytes::from(text))]), max_event_bytes)
     }
 
     /// What has arrived so far, as a turn.

@@ -23,7 +23,6 @@
 //! # let _ = completion; Ok(()) }
 //! ```
 
-
 mod body;
 mod chat_stream;
 mod config;
@@ -195,8 +194,20 @@ impl Client {
             match self.send(&body, deadline).await {
                 Ok(response) => {
                     let limit = self.inner.max_response_bytes;
+                    let max_event = usize::try_from(limit).unwrap_or(usize::MAX);
+                    let is_json = response
+                        .headers()
+                        .get(CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|v| v.trim_start().starts_with("application/json"));
                     let body = Body::new(response, self.inner.idle_timeout, deadline, limit);
-                    return Ok(ChatStream::new(body, usize::try_from(limit).unwrap_or(usize::MAX)));
+                    if is_json {
+                        // A server that ignores `stream: true` (or reports an error as JSON in a 200) answers with a
+                        // plain body: decode it and hand it on as one chunk.
+                        let response = decode_response(&body.collect().await?)?;
+                        return Ok(ChatStream::from_response(response, max_event));
+                    }
+                    return Ok(ChatStream::new(body, max_event));
                 }
                 Err((error, should_retry)) => match self.inner.retry.delay(attempt, &error, should_retry) {
                     Some(wait) => {

@@ -162,9 +162,10 @@ impl TestServer {
     ///      `description`, `summary`, ... or ending in `_text` etc.), the tool is called once per quoted phrase
     ///      of the message ("…", “…” or '…'); for any other target, once per distinct quoted phrase or, when
     ///      there are none, once per distinct run of capitalised words ("Weather in Paris and in New York?" →
-    ///      `{"city":"Paris"}` and `{"city":"New York"}`, two parallel calls). Sentence-initial words that are
-    ///      common English (What, Please, Add, ...) or words of the offered tool names are not names, and a
-    ///      possessive `'s` is dropped. Without candidates, one call;
+    ///      `{"city":"Paris"}` and `{"city":"New York"}`, two parallel calls). Common English words (What,
+    ///      Please, Add, Don't, ...) are never names, nor are sentence-initial words of the offered tool names
+    ///      or words the tool's schema lists as enum values ("in Fahrenheit"); a possessive `'s` is dropped.
+    ///      Without candidates, one call;
     ///    - the other properties: only required ones are set (optional ones are left out; a required but
     ///      nullable one, as in strict schemas, is `null`). Numbers (`integer`, `number`) take the message's
     ///      numbers in property order ("What is 7 divided by 0?" → `a: 7, b: 0`), rounded for integers and

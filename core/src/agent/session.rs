@@ -108,7 +108,8 @@ impl Guard<'_> {
         self.settled = true;
         match outcome {
             Ok(mut result) => {
-                let added = result.messages.split_off(self.before.min(result.messages.len()));
+                // Only this exchange's messages are copied; the history moves back into the session.
+                let added = result.messages.get(self.before..).unwrap_or_default().to_vec();
                 self.session.messages = std::mem::replace(&mut result.messages, added);
                 Ok(result)
             }

@@ -44,9 +44,13 @@ pub(crate) async fn dispatch(
     context: &RunContext,
     events: Option<&UnboundedSender<AgentEvent>>,
 ) -> Vec<CallOutcome> {
-    let available: Arc<str> = available_tools(agent).into();
-    let mut prepared = calls.iter().map(|call| PreparedCall {
-        tool: agent.tools.get(&call.function.name).cloned(),
+    let tools: Vec<Option<Arc<dyn Tool>>> =
+        calls.iter().map(|call| agent.tools.get(&call.function.name).cloned()).collect();
+    // The list of tools is only needed to answer a call to an unknown one.
+    let available: Arc<str> =
+        if tools.iter().any(Option::is_none) { available_tools(agent).into() } else { Arc::from("") };
+    let mut prepared = calls.iter().zip(tools).map(|(call, tool)| PreparedCall {
+        tool,
         call: call.clone(),
         available: available.clone(),
         hook: agent.hook.clone(),

@@ -1,8 +1,6 @@
 //! The model of one tool: a `#[tool]` function or a `#[tool]` method of a `#[toolbox]`, read from its
 //! signature, attributes and doc comments, with every problem collected.
 
-use proc_macro2::Span;
-use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Attribute, FnArg, Ident, Pat, ReturnType, Signature, Type};
 
@@ -236,10 +234,10 @@ fn read_param(
     };
     let mut finder = ImplTraitFinder::default();
     finder.visit_type(ty);
-    for span in finder.found {
+    for found in finder.found {
         ok = false;
-        errors.at(
-            span,
+        errors.spanned(
+            found,
             "`impl Trait` cannot be a tool parameter: the schema needs a concrete type; write the type itself \
              (e.g. `String`, `Vec<u32>`)",
         );
@@ -265,12 +263,12 @@ fn reference_advice(elem: &Type) -> String {
 
 #[derive(Default)]
 struct ImplTraitFinder {
-    found: Vec<Span>,
+    found: Vec<syn::TypeImplTrait>,
 }
 
 impl<'ast> Visit<'ast> for ImplTraitFinder {
     fn visit_type_impl_trait(&mut self, node: &'ast syn::TypeImplTrait) {
-        self.found.push(node.span());
+        self.found.push(node.clone());
     }
 }
 
@@ -278,8 +276,8 @@ fn read_output(output: &ReturnType, errors: &mut Errors) -> Output {
     let ReturnType::Type(_, ty) = output else { return Output::Value(None) };
     let mut finder = ImplTraitFinder::default();
     finder.visit_type(ty);
-    for span in finder.found {
-        errors.at(span, "a tool cannot return `impl Trait`: write the concrete type it returns");
+    for found in finder.found {
+        errors.spanned(found, "a tool cannot return `impl Trait`: write the concrete type it returns");
     }
     let is_result =
         matches!(&**ty, Type::Path(path) if path.path.segments.last().is_some_and(|last| last.ident == "Result"));

@@ -30,7 +30,7 @@ fn lines(attrs: &[Attribute]) -> Vec<Line> {
         if let Meta::NameValue(pair) = &attr.meta
             && let Expr::Lit(ExprLit { lit: Lit::Str(text), .. }) = &pair.value
         {
-            for line in text.value().lines() {
+            for line in text.value().split('\n') {
                 let line = line.strip_prefix(' ').unwrap_or(line).trim_end();
                 out.push(Line { text: line.to_owned(), span: attr.span() });
             }

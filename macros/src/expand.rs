@@ -1,33 +1,13 @@
 //! Code generation shared by `#[tool]` and `#[toolbox]`: the arguments struct, the parameter assertions and
 //! the `Tool` impl.
 
-use proc_macro2::{Span, TokenStream, TokenTree};
-use quote::{ToTokens, quote, quote_spanned};
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
 use syn::Ident;
 use syn::spanned::Spanned;
 
 use crate::ast::{Output, Param, ToolFn};
 use crate::path::Runtime;
-
-/// Gives every token the call-site span. Used for the parameter types copied into the arguments struct, so
-/// a type without `JsonSchema` is reported at the parameter by the assertion from [`assertions`], and the
-/// derives' own complaints point at the attribute instead of repeating it there.
-fn respan(tokens: TokenStream) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|token| match token {
-            TokenTree::Group(group) => {
-                let mut new = proc_macro2::Group::new(group.delimiter(), respan(group.stream()));
-                new.set_span(Span::call_site());
-                TokenTree::Group(new)
-            }
-            mut other => {
-                other.set_span(Span::call_site());
-                other
-            }
-        })
-        .collect()
-}
 
 /// The hidden struct the model's arguments decode into; its schema is the tool's `parameters`.
 pub(crate) fn arguments_struct(rt: &Runtime, tool: &ToolFn, ident: &Ident) -> TokenStream {
@@ -36,7 +16,7 @@ pub(crate) fn arguments_struct(rt: &Runtime, tool: &ToolFn, ident: &Ident) -> To
     let schemars_crate = format!("{}::schemars", rt.private_str);
     let fields = tool.arguments().map(|argument| {
         let name = &argument.ident;
-        let ty = respan(argument.ty.to_token_stream());
+        let ty = &argument.ty;
         let attrs = &argument.attrs;
         let doc = argument.description.as_ref().map(|text| quote!(#[doc = #text]));
         quote! { #doc #(#attrs)* #name: #ty }

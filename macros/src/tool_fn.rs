@@ -54,8 +54,9 @@ fn generate(rt: &Runtime, tool: &ToolFn, func: ItemFn) -> TokenStream {
             #(#fn_attrs)*
             #sig #block
 
-            #arguments_struct
+            // Before the arguments struct, so the clear "cannot be a tool parameter" error comes first.
             #assertions
+            #arguments_struct
             #tool_impl
             #deref
         };

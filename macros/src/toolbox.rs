@@ -88,11 +88,11 @@ fn generate(rt: &Runtime, item: &ItemImpl, tools: &[ToolFn]) -> TokenStream {
         let tool_impl = expand::tool_impl(rt, tool, quote!(#holder), &args, invoke);
         let assertions = expand::assertions(rt, tool);
         items.push(quote! {
+            const _: () = { #assertions };
             #arguments_struct
             #[allow(non_camel_case_types)]
             struct #holder(#private::Arc<#self_ty>);
             #tool_impl
-            const _: () = { #assertions };
         });
         constructors.push(quote! {
             #private::Arc::new(#holder(#private::Arc::clone(&self))) as #private::Arc<dyn #private::Tool>

@@ -9,6 +9,8 @@ use super::ToolError;
 /// Decodes the model's raw arguments text into `T`.
 ///
 /// - `""`, whitespace, `null` and `[]` mean "no arguments" and decode like `{}` (Q13).
+/// - A `null` member of an object counts as absent: strict mode makes every optional property nullable, and
+///   a parameter with `#[serde(default)]` then gets its default rather than an error.
 /// - Arguments double-encoded as a JSON string holding an object are unwrapped once.
 /// - On failure the [`ToolError::InvalidArguments`] message names the argument and what was expected, e.g.
 ///   ``missing argument `city` `` or ``` `unit`: unknown variant `kelvin`, expected `celsius` or `fahrenheit` ```,
@@ -28,7 +30,8 @@ use super::ToolError;
 /// assert_eq!(error.to_string(), r#"invalid arguments: `days`: invalid type: string "3", expected u8"#);
 /// ```
 pub fn decode_arguments<T: DeserializeOwned>(arguments: &str) -> Result<T, ToolError> {
-    let value = parse_arguments(arguments)?;
+    let mut value = parse_arguments(arguments)?;
+    drop_nulls(&mut value);
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = format_path(error.path());
         let message = error.inner().to_string();
@@ -55,6 +58,17 @@ fn parse_arguments(arguments: &str) -> Result<Value, ToolError> {
         Value::Array(_) => Err(not_an_object("an array")),
         Value::Bool(_) => Err(not_an_object("a boolean")),
         Value::Number(_) => Err(not_an_object("a number")),
+    }
+}
+
+fn drop_nulls(value: &mut Value) {
+    match value {
+        Value::Object(members) => {
+            members.retain(|_, member| !member.is_null());
+            members.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
     }
 }
 

@@ -1,0 +1,6 @@
+#[toolsmith::tool]
+fn undocumented(city: String) -> String {
+    city
+}
+
+fn main() {}

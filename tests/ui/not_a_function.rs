@@ -1,0 +1,7 @@
+/// Not a function.
+#[toolsmith::tool]
+struct Weather {
+    city: String,
+}
+
+fn main() {}

@@ -78,9 +78,13 @@ fn context_in_middle(a: u32, ctx: &toolsmith::ToolContext, b: u32) -> String {
     format!("{} {}", a + b, ctx.call_id())
 }
 
+static RESETS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// Does something and returns nothing.
 #[toolsmith::tool]
-fn reset() {}
+fn reset() {
+    RESETS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
 
 /// Fails through an `io::Result` alias.
 #[toolsmith::tool]
@@ -142,7 +146,9 @@ async fn annotated_functions_still_call_directly() {
     assert_eq!(whoami("hi".into(), &ctx).await, "hi ada via test (call_1)");
     assert_eq!(context_in_middle(1, &ctx, 2), "3 call_1");
     assert_eq!(factorial(5), 120);
+    let before = RESETS.load(std::sync::atomic::Ordering::Relaxed);
     reset();
+    assert!(RESETS.load(std::sync::atomic::Ordering::Relaxed) > before);
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! `#[tool]` on a free function: a unit struct of the same name that implements `Tool` and derefs to the
+//! `#[tool]` on a free function: a struct (and a constant) of the same name that implements `Tool` and derefs to the
 //! original function, so `get_weather(..)` still calls it and `.tool(get_weather)` registers it.
 
 use proc_macro2::TokenStream;
@@ -34,6 +34,10 @@ fn generate(rt: &Runtime, tool: &ToolFn, func: ItemFn) -> TokenStream {
         .iter()
         .filter(|attr| !is_cfg(attr))
         .partition(|attr| attr.path().is_ident("doc") || attr.path().is_ident("deprecated"));
+    // A tool described only by `#[tool(description = "...")]` still gets documented items.
+    let description = &tool.description;
+    let fallback_doc =
+        (!struct_attrs.iter().any(|attr| attr.path().is_ident("doc"))).then(|| quote!(#[doc = #description]));
     let args = format_ident!("__ToolsmithArgs");
     let arguments_struct = expand::arguments_struct(rt, tool, &args);
     let assertions = expand::assertions(rt, tool);
@@ -41,11 +45,21 @@ fn generate(rt: &Runtime, tool: &ToolFn, func: ItemFn) -> TokenStream {
     let tool_impl = expand::tool_impl(rt, tool, quote!(#ident), &args, quote!(#ident(#(#call_arguments),*)));
     let deref = deref_impl(rt, tool);
     quote! {
+        // A braced struct plus a constant of the same name, rather than a unit struct: the name works as a
+        // type and as a value alike, and a call such as `reset();` is a call through a constant, which lints
+        // (clippy's `no_effect`) do not mistake for building a struct.
         #(#cfgs)*
         #(#struct_attrs)*
+        #fallback_doc
         #[allow(non_camel_case_types)]
         #[derive(Clone, Copy, Debug, Default)]
-        #vis struct #ident;
+        #vis struct #ident {}
+
+        #(#cfgs)*
+        #(#struct_attrs)*
+        #fallback_doc
+        #[allow(non_upper_case_globals)]
+        #vis const #ident: #ident = #ident {};
 
         #(#cfgs)*
         const _: () = {

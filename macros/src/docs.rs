@@ -105,3 +105,20 @@ pub(crate) fn parse(attrs: &[Attribute]) -> Docs {
     }
     Docs { description, arguments }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::list_item;
+
+    #[test]
+    fn argument_list_forms() {
+        let item = |line: &str| list_item(line).map(|(name, text)| format!("{name}|{text}"));
+        assert_eq!(item("* `city` - City name."), Some("city|City name.".into()));
+        assert_eq!(item("* city: City name."), Some("city|City name.".into()));
+        assert_eq!(item("- city - City name."), Some("city|City name.".into()));
+        assert_eq!(item("* `r#type` — The kind."), Some("type|The kind.".into()));
+        assert_eq!(item("  * `days`"), Some("days|".into()));
+        assert_eq!(item("plain text"), None);
+        assert_eq!(item("* `two words` - no"), None);
+    }
+}

@@ -17,7 +17,7 @@ use super::ToolError;
 ///   so the model can correct its call (Q14).
 ///
 /// ```
-/// #[derive(serde::Deserialize)]
+/// #[derive(Debug, serde::Deserialize)]
 /// struct Args {
 ///     city: String,
 ///     days: Option<u8>,

@@ -30,6 +30,9 @@ use crate::errors::Errors;
 /// - Returns: any `Serialize` type, `()`, or a `Result<T, E>` with `E: Display`, whose error text goes back
 ///   to the model.
 /// - `#[tool(strict)]`: an OpenAI strict-mode schema and `"strict": true`.
+///
+/// The types of a `pub` tool must be at least as visible as the function: the struct's `Deref` target names
+/// them (the compiler reports E0446 at the function's name otherwise).
 #[proc_macro_attribute]
 pub fn tool(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut errors = Errors::default();

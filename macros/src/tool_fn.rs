@@ -2,7 +2,7 @@
 //! original function, so `get_weather(..)` still calls it and `.tool(get_weather)` registers it.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::{Attribute, ItemFn, Type};
 
 use crate::ast::{self, Output, Param, Position, ToolFn};
@@ -89,9 +89,10 @@ fn deref_impl(rt: &Runtime, tool: &ToolFn) -> TokenStream {
     if !tool.is_async {
         let types = tool.params.iter().map(param_type);
         let target = quote!(fn(#(#types),*) -> #output);
+        let target_item = target_item(ident, &target);
         return quote! {
             impl #private::Deref for #ident {
-                type Target = #target;
+                #target_item
                 fn deref(&self) -> &Self::Target {
                     static FUNCTION: #target = #ident;
                     &FUNCTION
@@ -119,9 +120,10 @@ fn deref_impl(rt: &Runtime, tool: &ToolFn) -> TokenStream {
         #private::Pin<#private::Box<dyn #private::Future<Output = #output> + ::core::marker::Send + #lifetime>>
     };
     let target = quote!(#binder fn(#(#types),*) -> #future);
+    let target_item = target_item(ident, &target);
     quote! {
         impl #private::Deref for #ident {
-            type Target = #target;
+            #target_item
             fn deref(&self) -> &Self::Target {
                 fn boxed #generics (#(#bindings: #types),*) -> #future {
                     #private::Box::pin(#ident(#(#bindings),*))
@@ -131,6 +133,12 @@ fn deref_impl(rt: &Runtime, tool: &ToolFn) -> TokenStream {
             }
         }
     }
+}
+
+/// `type Target = ...;`, spanned at the function's name: the target names the parameter and return types, so
+/// a `pub` tool using a private type is reported there (E0446) rather than at the attribute.
+fn target_item(ident: &syn::Ident, target: &TokenStream) -> TokenStream {
+    quote_spanned!(ident.span()=> type Target = #target;)
 }
 
 fn param_type(param: &Param) -> TokenStream {

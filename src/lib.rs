@@ -1,4 +1,5 @@
-//! toolsmith: hand your Rust functions to a large language model.
+// The README is the crate's front page, and its Rust examples run as doctests.
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
 extern crate self as toolsmith;

@@ -43,6 +43,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpSocket;
 use tokio::sync::watch;
 
@@ -209,6 +210,13 @@ impl TestServer {
         socket.bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
         let listener = socket.listen(BACKLOG)?;
         let address = listener.local_addr()?;
+        // Each SSE event is its own small write: without TCP_NODELAY, Nagle holds every write after the first
+        // until the client's delayed ACK (40 ms on Linux), so a streamed turn took ~40-90 ms on loopback.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "could not set TCP_NODELAY on a test server connection");
+            }
+        });
         let (shutdown, receiver) = watch::channel(false);
         let shared = Arc::new(Shared {
             mode,

@@ -298,3 +298,29 @@ async fn an_invalid_base_url_fails_clearly() {
     let error = Client::new("ftp://x", "k").chat(&request()).await.unwrap_err();
     assert!(matches!(&error, ClientError::Config { message } if message.contains("ftp://x")), "{error:?}");
 }
+
+#[tokio::test]
+async fn q18_mistral_ids_are_nine_alphanumerics_and_still_pair_calls_with_results() {
+    let mut request = history();
+    request.messages.push(Message::Assistant(AssistantMessage {
+        tool_calls: vec![ToolCall::new("abcDEF123", "good", "{}")],
+        ..AssistantMessage::default()
+    }));
+    request.messages.push(Message::tool("abcDEF123", "5"));
+    let sent = sent_with(Profile::mistral(), &request, false).await;
+    let messages = sent["messages"].as_array().unwrap();
+    let call_ids: Vec<&str> =
+        messages[2]["tool_calls"].as_array().unwrap().iter().map(|call| call["id"].as_str().unwrap()).collect();
+    let result_ids: Vec<&str> = messages[3..7].iter().map(|m| m["tool_call_id"].as_str().unwrap()).collect();
+    assert_eq!(call_ids, result_ids, "each result keeps pointing at its call");
+    for id in &call_ids {
+        assert!(id.len() == 9 && id.bytes().all(|b| b.is_ascii_alphanumeric()), "{id}");
+    }
+    let unique: std::collections::HashSet<&&str> = call_ids.iter().collect();
+    assert_eq!(unique.len(), 4);
+    assert_eq!(messages[7]["tool_calls"][0]["id"], "abcDEF123", "a valid id is kept");
+    assert_eq!(messages[8]["tool_call_id"], "abcDEF123");
+    // Other profiles send ids as they are.
+    let sent = sent_with(Profile::generic(), &request, false).await;
+    assert_eq!(sent["messages"][2]["tool_calls"][0]["id"], "call_a");
+}

@@ -171,7 +171,7 @@ impl Serialize for OneMessage<'_> {
             Message::Assistant(m) => assistant_message(&mut map, m, p, self.position)?,
             Message::Tool(ToolMessage { tool_call_id, content }) => {
                 map.serialize_entry("role", "tool")?;
-                map.serialize_entry("tool_call_id", tool_call_id)?;
+                map.serialize_entry("tool_call_id", &p.tool_call_ids.apply(tool_call_id))?;
                 map.serialize_entry("content", &SanitizedContent { content, profile: p, position: self.position })?;
             }
         }
@@ -227,18 +227,18 @@ fn assistant_message<M: SerializeMap>(
         map.serialize_entry("reasoning_content", reasoning)?;
     }
     if !m.tool_calls.is_empty() {
-        map.serialize_entry("tool_calls", &ToolCalls(&m.tool_calls))?;
+        map.serialize_entry("tool_calls", &ToolCalls(&m.tool_calls, p))?;
     }
     Ok(())
 }
 
-struct ToolCalls<'a>(&'a [ToolCall]);
+struct ToolCalls<'a>(&'a [ToolCall], &'a Profile);
 
 impl Serialize for ToolCalls<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
         struct Call<'a> {
-            id: &'a str,
+            id: std::borrow::Cow<'a, str>,
             #[serde(rename = "type")]
             kind: &'static str,
             function: Function<'a>,
@@ -251,7 +251,7 @@ impl Serialize for ToolCalls<'_> {
         let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
         for call in self.0 {
             seq.serialize_element(&Call {
-                id: &call.id,
+                id: self.1.tool_call_ids.apply(&call.id),
                 kind: "function",
                 function: Function { name: &call.function.name, arguments: replay_arguments(&call.function.arguments) },
             })?;
@@ -268,8 +268,11 @@ pub fn replay_arguments(arguments: &str) -> std::borrow::Cow<'_, str> {
     if trimmed.is_empty() || trimmed == "null" || trimmed == "[]" {
         return Cow::Borrowed("{}");
     }
+    // Every turn replays every earlier call: check validity without building a `Value`.
+    if trimmed.starts_with('{') && serde_json::from_str::<serde::de::IgnoredAny>(trimmed).is_ok() {
+        return Cow::Borrowed(arguments);
+    }
     match serde_json::from_str::<Value>(trimmed) {
-        Ok(Value::Object(_)) => Cow::Borrowed(arguments),
         Ok(other) => Cow::Owned(serde_json::json!({ "INVALID_JSON": other.to_string() }).to_string()),
         Err(_) => Cow::Owned(serde_json::json!({ "INVALID_JSON": arguments }).to_string()),
     }

@@ -39,7 +39,7 @@ pub use config::{
 };
 pub use encode::replay_arguments;
 pub use error::{ClientError, TimeoutPhase};
-pub use profile::{MaxTokensField, Profile, ToolCallContent};
+pub use profile::{MaxTokensField, Profile, ToolCallContent, ToolCallIds};
 pub use retry::RetryPolicy;
 
 use std::fmt;

@@ -18,6 +18,47 @@ pub enum MaxTokensField {
     MaxCompletionTokens,
 }
 
+/// How tool-call ids are written when a conversation is replayed (Q18).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ToolCallIds {
+    /// Exactly as the model (or the agent) made them.
+    AsIs,
+    /// Exactly nine ASCII letters and digits, as Mistral requires. An id already in that form is kept; any
+    /// other is mapped by a fixed hash, the same way in `tool_calls[].id` and `tool_call_id`, so a history
+    /// with foreign ids (`call_…`, `toolu_…`) still pairs every call with its result.
+    NineAlphanumeric,
+}
+
+impl ToolCallIds {
+    /// The id to send for `id`.
+    pub fn apply<'a>(self, id: &'a str) -> std::borrow::Cow<'a, str> {
+        use std::borrow::Cow;
+        match self {
+            ToolCallIds::AsIs => Cow::Borrowed(id),
+            ToolCallIds::NineAlphanumeric if id.len() == 9 && id.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+                Cow::Borrowed(id)
+            }
+            ToolCallIds::NineAlphanumeric => {
+                const DIGITS: &[u8; 62] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+                // FNV-1a: stable across Rust versions and processes, unlike `DefaultHasher`, so a saved
+                // session replays the same ids tomorrow.
+                let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+                for byte in id.bytes() {
+                    hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+                }
+                let mapped = (0..9)
+                    .map(|_| {
+                        let digit = DIGITS[(hash % 62) as usize];
+                        hash /= 62;
+                        char::from(digit)
+                    })
+                    .collect();
+                Cow::Owned(mapped)
+            }
+        }
+    }
+}
+
 /// A provider's capabilities and quirks.
 ///
 /// Start from a preset and adjust fields:
@@ -59,6 +100,8 @@ pub struct Profile {
     pub supports_developer_role: bool,
     /// Clamp `temperature` to this maximum (Anthropic compat clamps to 1 anyway, Q42).
     pub max_temperature: Option<f32>,
+    /// How tool-call ids are replayed (Q18: Mistral accepts only nine alphanumerics).
+    pub tool_call_ids: ToolCallIds,
 }
 
 impl Default for Profile {
@@ -84,6 +127,7 @@ impl Profile {
             supports_images: true,
             supports_developer_role: false,
             max_temperature: None,
+            tool_call_ids: ToolCallIds::AsIs,
         }
     }
 
@@ -141,10 +185,12 @@ impl Profile {
         Profile { name: "groq".to_owned(), supports_stream_options: false, ..Profile::generic() }
     }
 
-    /// Mistral: no `stream_options` (422, Q28), no `tool_choice: "required"` (it says `any`, Q31).
+    /// Mistral: no `stream_options` (422, Q28), no `tool_choice: "required"` (it says `any`, Q31), tool-call
+    /// ids of nine alphanumerics (Q18).
     pub fn mistral() -> Self {
         Profile {
             name: "mistral".to_owned(),
+            tool_call_ids: ToolCallIds::NineAlphanumeric,
             supports_stream_options: false,
             supports_tool_choice_required: false,
             ..Profile::generic()

@@ -588,3 +588,34 @@ async fn one_agent_serves_many_concurrent_runs() {
         assert!(run.tool_calls[0].result.starts_with(&format!("user{i} ")), "{}", run.tool_calls[0].result);
     }
 }
+
+#[tokio::test]
+async fn a_streamed_session_exchange_updates_the_history() {
+    let server = server(vec![
+        Reply::tool_calls(vec![call("c1", "add", r#"{"a":2,"b":2}"#)]),
+        Reply::text("four"),
+        Reply::text("slow").delay(Duration::from_secs(5)),
+    ])
+    .await;
+    let agent = Agent::builder(server.client(), "test").tool(add).build();
+    let mut chat = agent.session();
+    let mut text = String::new();
+    {
+        let mut events = chat.send_streamed("2+2?");
+        while let Some(event) = events.next().await {
+            match event.unwrap() {
+                AgentEvent::TextDelta(delta) => text.push_str(&delta),
+                AgentEvent::Done(run) => assert_eq!(run.messages.len(), 4, "only this exchange"),
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(text, "four");
+    assert_eq!(chat.messages().len(), 4);
+    // Dropping a streamed exchange half-way gives the history back.
+    {
+        let mut events = chat.send_streamed("and again?");
+        let _ = tokio::time::timeout(Duration::from_millis(100), events.next()).await;
+    }
+    assert_eq!(chat.messages().len(), 4);
+}

@@ -15,10 +15,10 @@ pub use toolsmith_core::agent::{
     Agent, AgentBuilder, AgentEvent, Approval, BeforeToolCall, Error, RunResult, RunStream, Session, ToolCallRecord,
     ToolOutcome, Transcript,
 };
-pub use toolsmith_core::wire::{Message, ToolCall};
 pub use toolsmith_core::client::{Client, ClientBuilder, ClientError, Profile};
 pub use toolsmith_core::stream::{Accumulator, Completion};
 pub use toolsmith_core::wire::{ChatChunk, ChatRequest, ChatResponse, FinishReason, ResponseFormat, ToolChoice, Usage};
+pub use toolsmith_core::wire::{Message, ToolCall};
 
 #[doc(hidden)]
 pub mod __private {
@@ -37,7 +37,7 @@ pub mod __private {
     pub use std::sync::{Arc, OnceLock};
     pub use std::vec::Vec;
     pub use toolsmith_core::tool::{
-        Tool, ToolContext, ToolDefinition, ToolError, ToolOutput, ToolParameter, ToolResult, Toolbox,
-        assert_parameter, decode_arguments, definition_for,
+        Tool, ToolContext, ToolDefinition, ToolError, ToolOutput, ToolParameter, ToolResult, Toolbox, assert_parameter,
+        decode_arguments, definition_for,
     };
 }

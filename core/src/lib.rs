@@ -5,10 +5,10 @@
 //! macros.
 #![warn(missing_docs)]
 
-pub mod tool;
-#[cfg(feature = "testing")]
-pub mod testing;
-pub mod wire;
 pub mod agent;
 pub mod client;
 pub mod stream;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod tool;
+pub mod wire;

@@ -1,6 +1,5 @@
 //! Folding a streamed (or non-streamed) answer into one finished assistant turn.
 
-
 mod accumulator;
 
 pub use accumulator::Accumulator;

@@ -54,6 +54,9 @@ async fn approve(call: ToolCall, _ctx: ToolContext) -> Approval {
                 .into(),
         );
     }
+    // Parallel calls ask one at a time.
+    static ASKING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = ASKING.lock().await;
     let question = format!("allow {} {}? [y/N] ", call.function.name, call.function.arguments);
     // Reading the terminal blocks: keep it off the runtime's worker threads.
     let answer = tokio::task::spawn_blocking(move || {

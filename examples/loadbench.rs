@@ -10,6 +10,7 @@
 //! cargo run --release --example loadbench -- --matrix            # concurrency 1 and 64, streamed and not
 //! cargo run --release --example loadbench -- --in-flight 10000 --hold 3   # memory at scale
 //! cargo run --release --example loadbench -- --parallel-tools    # 8 calls of 200 ms in one turn
+//! cargo run --release --example loadbench -- --only toolsmith|hand --runs 500 [--stream]   # one side alone
 //! ```
 //!
 //! The binary raises its own open-file limit (`RLIMIT_NOFILE`) as far as the hard limit allows (root may raise
@@ -276,8 +277,22 @@ fn raise_fd_limit(wanted: u64) -> u64 {
     }
 }
 
+/// CPU time (user + system) of the whole process so far: client, server and runtime together.
+fn cpu_time() -> Duration {
+    // SAFETY: `getrusage` writes the one struct we pass.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime))
+}
+
 struct Phase {
     runs_per_sec: f64,
+    /// Process CPU time per run: less sensitive than wall time to what else the machine runs.
+    cpu_per_run: Duration,
     latencies: Vec<Duration>,
     peak_rss_kb: u64,
 }
@@ -293,6 +308,7 @@ async fn phase(
     reset_peak_rss();
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
+    let cpu_before = cpu_time();
     let mut workers = Vec::new();
     for _ in 0..concurrency.min(runs) {
         let clients = clients.clone();
@@ -312,7 +328,8 @@ async fn phase(
         latencies.extend(worker.await??);
     }
     let elapsed = started.elapsed();
-    Ok(Phase { runs_per_sec: runs as f64 / elapsed.as_secs_f64(), latencies, peak_rss_kb: peak_rss_kb() })
+    let cpu_per_run = cpu_time().saturating_sub(cpu_before) / u32::try_from(runs.max(1)).unwrap_or(u32::MAX);
+    Ok(Phase { runs_per_sec: runs as f64 / elapsed.as_secs_f64(), cpu_per_run, latencies, peak_rss_kb: peak_rss_kb() })
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -330,6 +347,7 @@ fn median(values: &mut [f64]) -> f64 {
 
 struct Summary {
     runs_per_sec: f64,
+    cpu_per_run: Duration,
     p50: Duration,
     p99: Duration,
     peak_rss_kb: u64,
@@ -337,10 +355,12 @@ struct Summary {
 
 fn summarize(phases: &[Phase]) -> Summary {
     let mut rates: Vec<f64> = phases.iter().map(|p| p.runs_per_sec).collect();
+    let mut cpu: Vec<f64> = phases.iter().map(|p| p.cpu_per_run.as_secs_f64()).collect();
     let mut latencies: Vec<Duration> = phases.iter().flat_map(|p| p.latencies.iter().copied()).collect();
     latencies.sort();
     Summary {
         runs_per_sec: median(&mut rates),
+        cpu_per_run: Duration::from_secs_f64(median(&mut cpu)),
         p50: percentile(&latencies, 0.50),
         p99: percentile(&latencies, 0.99),
         peak_rss_kb: phases.iter().map(|p| p.peak_rss_kb).max().unwrap_or(0),
@@ -376,21 +396,29 @@ fn ms(duration: Duration) -> String {
 }
 
 fn print_header() {
-    println!("| mode | concurrency | client | runs/s | p50 | p99 | peak RSS | toolsmith / hand-written |");
-    println!("|---|---:|---|---:|---:|---:|---:|---:|");
+    println!(
+        "| mode | concurrency | client | runs/s | p50 | p99 | CPU/run | peak RSS | runs/s ratio | CPU ratio (hand / toolsmith) |"
+    );
+    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|");
 }
 
 fn print_rows(stream: bool, concurrency: usize, ours: &Summary, theirs: &Summary) {
     let mode = if stream { "streamed" } else { "plain" };
     let ratio = ours.runs_per_sec / theirs.runs_per_sec;
+    let cpu_ratio = theirs.cpu_per_run.as_secs_f64() / ours.cpu_per_run.as_secs_f64();
     for (side, s) in [(Side::Toolsmith, ours), (Side::Hand, theirs)] {
-        let ratio = if side == Side::Toolsmith { format!("**{ratio:.3}**") } else { String::new() };
+        let (ratio, cpu_ratio) = if side == Side::Toolsmith {
+            (format!("**{ratio:.3}**"), format!("{cpu_ratio:.3}"))
+        } else {
+            (String::new(), String::new())
+        };
         println!(
-            "| {mode} | {concurrency} | {} | {:.0} | {} | {} | {:.1} MiB | {ratio} |",
+            "| {mode} | {concurrency} | {} | {:.0} | {} | {} | {:.0} µs | {:.1} MiB | {ratio} | {cpu_ratio} |",
             side.label(),
             s.runs_per_sec,
             ms(s.p50),
             ms(s.p99),
+            s.cpu_per_run.as_secs_f64() * 1e6,
             s.peak_rss_kb as f64 / 1024.0
         );
     }
@@ -576,6 +604,12 @@ async fn main() -> Result<(), BoxError> {
     raise_fd_limit(4096);
     let server = repeating_server(Duration::ZERO).await?;
     let clients = Arc::new(Clients::new(&server.base_url())?);
+    if let Some(side) = options.only {
+        // One side alone, e.g. under `valgrind --tool=callgrind` to count instructions per run.
+        let result = phase(&clients, side, options.stream, options.runs, options.concurrency).await?;
+        println!("{}: {:.0} runs/s", side.label(), result.runs_per_sec);
+        return Ok(());
+    }
     let configs: Vec<(bool, usize, usize)> = if options.matrix {
         vec![(false, 1, 2000), (true, 1, 2000), (false, 64, 10000), (true, 64, 10000)]
     } else {

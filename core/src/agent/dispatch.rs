@@ -62,7 +62,10 @@ pub(crate) async fn dispatch(
     // One call needs no task: run it right here and save the spawn.
     if calls.len() == 1 {
         return match prepared.next() {
-            Some(call) => vec![run_call(call).await],
+            Some(call) => {
+                announce(&call);
+                vec![run_call(call).await]
+            }
             None => Vec::new(),
         };
     }
@@ -73,6 +76,7 @@ pub(crate) async fn dispatch(
     let mut running = JoinSet::new();
     let mut queued = prepared.enumerate();
     for (index, call) in queued.by_ref().take(limit) {
+        announce(&call);
         running.spawn(run_call(call).map(move |outcome| (index, outcome)));
     }
     while let Some(joined) = running.join_next().await {
@@ -83,6 +87,7 @@ pub(crate) async fn dispatch(
             *slot = Some(outcome);
         }
         if let Some((index, call)) = queued.next() {
+            announce(&call);
             running.spawn(run_call(call).map(move |outcome| (index, outcome)));
         }
     }
@@ -105,19 +110,23 @@ fn available_tools(agent: &AgentInner) -> String {
     if names.is_empty() { "none".to_owned() } else { names.join(", ") }
 }
 
+/// Reports the call as started: done when it is handed to its task, so events come in call order.
+fn announce(prepared: &PreparedCall) {
+    if let Some(events) = &prepared.events {
+        let _ = events.unbounded_send(AgentEvent::ToolCallStarted {
+            id: prepared.call.id.clone(),
+            name: prepared.call.function.name.clone(),
+            arguments: prepared.call.function.arguments.clone(),
+        });
+    }
+}
+
 async fn run_call(prepared: PreparedCall) -> CallOutcome {
     let PreparedCall { call, tool, available, hook, context, timeout, events } = prepared;
     let name = call.function.name.clone();
     let span =
         tracing::info_span!("toolsmith.tool_call", tool = %name, call_id = %call.id, outcome = tracing::field::Empty);
     let started = Instant::now();
-    if let Some(events) = &events {
-        let _ = events.unbounded_send(AgentEvent::ToolCallStarted {
-            id: call.id.clone(),
-            name: name.clone(),
-            arguments: call.function.arguments.clone(),
-        });
-    }
     let id = call.id.clone();
     let (arguments, text, outcome) =
         execute(call, tool, &available, hook, context, timeout).instrument(span.clone()).await;

@@ -29,6 +29,14 @@ use toolsmith::{Agent, AgentEvent, Client, ToolCall};
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
+const USAGE: &str = "\
+loadbench: two-turn tool-calling runs, toolsmith vs a hand-written reqwest + serde_json loop, same process.
+  --runs N --concurrency C [--stream] [--rounds R]   one configuration (default 2000 runs, concurrency 1, 5 rounds)
+  --matrix                                          concurrency 1 and 64, plain and streamed
+  --only toolsmith|hand                             one side alone (e.g. under valgrind --tool=callgrind)
+  --in-flight N [--hold SECONDS] [--stream]         memory with N runs in flight, each response held (default 3 s)
+  --parallel-tools                                  one turn with 8 tool calls of 200 ms each";
+
 const MODEL: &str = "gpt-4o-mini";
 const INSTRUCTIONS: &str = "You are a calculator. Use the tools.";
 const PROMPT: &str = "What is 40 + 2?";
@@ -492,6 +500,10 @@ fn parse_options() -> Result<Options, BoxError> {
             "--in-flight" => options.in_flight = Some(value()?.parse()?),
             "--hold" => options.hold = Duration::from_secs_f64(value()?.parse()?),
             "--parallel-tools" => options.parallel_tools = true,
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
             "--only" => {
                 options.only = Some(match value()?.as_str() {
                     "toolsmith" => Side::Toolsmith,

@@ -13,10 +13,14 @@ use super::error::{ClientError, TimeoutPhase};
 type Inner = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
 /// The body's bytes as they arrive, failing with `Timeout { Idle | Total }` or `TooLarge`.
+///
+/// The timers are lazy: a chunk only notes the time it arrived, and the idle timer is pushed out when it
+/// fires early, so a long stream costs no timer work per chunk (each reset takes the runtime's timer lock).
 pub(crate) struct Body {
     inner: Inner,
     idle: Option<(Duration, Pin<Box<Sleep>>)>,
-    deadline: Option<Pin<Box<Sleep>>>,
+    deadline: Option<(Instant, Pin<Box<Sleep>>)>,
+    last_activity: Instant,
     received: u64,
     limit: u64,
     done: bool,
@@ -32,7 +36,8 @@ impl Body {
         Body {
             inner: Box::pin(response.bytes_stream()),
             idle: idle.map(|idle| (idle, Box::pin(tokio::time::sleep(idle)))),
-            deadline: deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
+            deadline: deadline.map(|at| (at, Box::pin(tokio::time::sleep_until(at)))),
+            last_activity: Instant::now(),
             received: 0,
             limit,
             done: false,
@@ -61,11 +66,6 @@ impl Stream for Body {
         if self.done {
             return Poll::Ready(None);
         }
-        if let Some(deadline) = self.deadline.as_mut()
-            && deadline.as_mut().poll(cx).is_ready()
-        {
-            return self.fail(ClientError::Timeout { phase: TimeoutPhase::Total });
-        }
         match self.inner.as_mut().poll_next(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
                 self.received = self.received.saturating_add(chunk.len() as u64);
@@ -73,9 +73,12 @@ impl Stream for Body {
                     let limit = self.limit;
                     return self.fail(ClientError::TooLarge { limit });
                 }
-                if let Some((idle, sleep)) = self.idle.as_mut() {
-                    sleep.as_mut().reset(Instant::now() + *idle);
+                let now = Instant::now();
+                // A body that never makes the reader wait must still meet the total deadline.
+                if self.deadline.as_ref().is_some_and(|(at, _)| now >= *at) {
+                    return self.fail(ClientError::Timeout { phase: TimeoutPhase::Total });
                 }
+                self.last_activity = now;
                 Poll::Ready(Some(Ok(chunk)))
             }
             Poll::Ready(Some(Err(error))) => {
@@ -87,10 +90,21 @@ impl Stream for Body {
                 Poll::Ready(None)
             }
             Poll::Pending => {
-                if let Some((_, sleep)) = self.idle.as_mut()
-                    && sleep.as_mut().poll(cx).is_ready()
+                if let Some((_, deadline)) = self.deadline.as_mut()
+                    && deadline.as_mut().poll(cx).is_ready()
                 {
-                    return self.fail(ClientError::Timeout { phase: TimeoutPhase::Idle });
+                    return self.fail(ClientError::Timeout { phase: TimeoutPhase::Total });
+                }
+                let last_activity = self.last_activity;
+                if let Some((idle, sleep)) = self.idle.as_mut() {
+                    while sleep.as_mut().poll(cx).is_ready() {
+                        let quiet_until = last_activity + *idle;
+                        if Instant::now() >= quiet_until {
+                            return self.fail(ClientError::Timeout { phase: TimeoutPhase::Idle });
+                        }
+                        // Bytes came since the timer was set: wait from the last of them.
+                        sleep.as_mut().reset(quiet_until);
+                    }
                 }
                 Poll::Pending
             }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
-use futures::channel::mpsc::UnboundedSender;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
@@ -14,7 +13,7 @@ use crate::tool::{RunContext, Tool, ToolContext, ToolError};
 use crate::wire::ToolCall;
 
 use super::builder::AgentInner;
-use super::events::AgentEvent;
+use super::events::{AgentEvent, EventQueue};
 use super::hook::{Approval, BeforeToolCall};
 use super::result::ToolOutcome;
 
@@ -34,7 +33,7 @@ struct PreparedCall {
     hook: Option<Arc<dyn BeforeToolCall>>,
     context: RunContext,
     timeout: Option<Duration>,
-    events: Option<UnboundedSender<AgentEvent>>,
+    events: Option<EventQueue>,
 }
 
 /// Runs `calls` and returns one outcome per call, in the calls' order, whatever order they finish in.
@@ -42,7 +41,7 @@ pub(crate) async fn dispatch(
     agent: &AgentInner,
     calls: &[ToolCall],
     context: &RunContext,
-    events: Option<&UnboundedSender<AgentEvent>>,
+    events: Option<&EventQueue>,
 ) -> Vec<CallOutcome> {
     let tools: Vec<Option<Arc<dyn Tool>>> =
         calls.iter().map(|call| agent.tools.get(&call.function.name).cloned()).collect();
@@ -113,7 +112,7 @@ fn available_tools(agent: &AgentInner) -> String {
 /// Reports the call as started: done when it is handed to its task, so events come in call order.
 fn announce(prepared: &PreparedCall) {
     if let Some(events) = &prepared.events {
-        let _ = events.unbounded_send(AgentEvent::ToolCallStarted {
+        events.push(AgentEvent::ToolCallStarted {
             id: prepared.call.id.clone(),
             name: prepared.call.function.name.clone(),
             arguments: prepared.call.function.arguments.clone(),
@@ -134,7 +133,7 @@ async fn run_call(prepared: PreparedCall) -> CallOutcome {
     span.record("outcome", tracing::field::debug(outcome));
     tracing::debug!(parent: &span, ?duration, "tool call finished");
     if let Some(events) = &events {
-        let _ = events.unbounded_send(AgentEvent::ToolCallFinished {
+        events.push(AgentEvent::ToolCallFinished {
             id,
             name,
             result: text.clone(),

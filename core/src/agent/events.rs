@@ -1,3 +1,5 @@
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::wire::{FinishReason, Usage};
@@ -47,4 +49,23 @@ pub enum AgentEvent {
     },
     /// The run finished; this is the last event.
     Done(Box<RunResult>),
+}
+
+/// The events of a streamed run, waiting for the stream to hand them out.
+///
+/// A plain queue, not a channel: pushing wakes nobody. Events pushed while the run is being polled are
+/// picked up by the same `poll_next`, and a tool task pushes its event before it completes, which wakes the
+/// run. A channel's wake-ups instead rescheduled the reading task once per event and woke idle runtime
+/// workers, costing CPU time per streamed chunk.
+#[derive(Clone, Default)]
+pub(crate) struct EventQueue(Arc<Mutex<VecDeque<AgentEvent>>>);
+
+impl EventQueue {
+    pub(crate) fn push(&self, event: AgentEvent) {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push_back(event);
+    }
+
+    pub(crate) fn pop(&self) -> Option<AgentEvent> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop_front()
+    }
 }

@@ -84,9 +84,9 @@ impl Agent {
     /// finishes. The last item is [`AgentEvent::Done`] or an error; dropping the stream cancels the run,
     /// running tool calls included.
     pub fn stream(&self, input: impl Into<Content>) -> RunStream {
-        let (sender, receiver) = futures::channel::mpsc::unbounded();
-        let run = self.start(input.into(), OutputMode::Text, Some(sender));
-        RunStream::new(Box::pin(run.drive()), receiver)
+        let events = events::EventQueue::default();
+        let run = self.start(input.into(), OutputMode::Text, Some(events.clone()));
+        RunStream::new(Box::pin(run.drive()), events)
     }
 
     /// Runs and decodes the final answer as `T`, asking for `response_format: json_schema` (strict) built
@@ -137,22 +137,13 @@ impl Agent {
         self.inner.settings.instructions.iter().map(|text| Message::system(text.clone())).collect()
     }
 
-    fn start(
-        &self,
-        input: Content,
-        output: OutputMode,
-        events: Option<futures::channel::mpsc::UnboundedSender<events::AgentEvent>>,
-    ) -> Run {
+    fn start(&self, input: Content, output: OutputMode, events: Option<events::EventQueue>) -> Run {
         let mut messages = self.initial_messages();
         messages.push(Message::User(TextMessage { content: input, name: None }));
         Run::new(self.inner.clone(), self.context.clone(), messages, output, events)
     }
 
-    pub(crate) fn continue_run(
-        &self,
-        messages: Vec<Message>,
-        events: Option<futures::channel::mpsc::UnboundedSender<events::AgentEvent>>,
-    ) -> Run {
+    pub(crate) fn continue_run(&self, messages: Vec<Message>, events: Option<events::EventQueue>) -> Run {
         Run::new(self.inner.clone(), self.context.clone(), messages, OutputMode::Text, events)
     }
 }

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::StreamExt;
-use futures::channel::mpsc::UnboundedSender;
 use tracing::Instrument;
 
 use crate::client::ClientError;
@@ -15,7 +14,7 @@ use crate::wire::{ChatRequest, FinishReason, Message, ToolChoice, Usage};
 use super::builder::AgentInner;
 use super::dispatch::dispatch;
 use super::error::Error;
-use super::events::AgentEvent;
+use super::events::{AgentEvent, EventQueue};
 use super::ids::IdGenerator;
 use super::output::OutputMode;
 use super::result::{RunResult, ToolCallRecord, Transcript};
@@ -34,7 +33,7 @@ pub(crate) struct Run {
     ids: IdGenerator,
     output: OutputMode,
     output_attempts: usize,
-    events: Option<UnboundedSender<AgentEvent>>,
+    events: Option<EventQueue>,
     recovery: Option<Recovery>,
 }
 
@@ -56,7 +55,7 @@ impl Run {
         context: RunContext,
         messages: Vec<Message>,
         output: OutputMode,
-        events: Option<UnboundedSender<AgentEvent>>,
+        events: Option<EventQueue>,
     ) -> Self {
         let settings = &agent.settings;
         let mut tools: Vec<ToolDefinition> = agent.tools.definitions().to_vec();
@@ -251,10 +250,10 @@ impl Run {
             accumulator.push(&chunk)?;
             for choice in chunk.choices.iter_mut().filter(|choice| choice.index == 0) {
                 if let Some(text) = choice.delta.reasoning_content.take().filter(|text| !text.is_empty()) {
-                    let _ = events.unbounded_send(AgentEvent::ReasoningDelta(text));
+                    events.push(AgentEvent::ReasoningDelta(text));
                 }
                 if let Some(text) = choice.delta.content.take().filter(|text| !text.is_empty()) {
-                    let _ = events.unbounded_send(AgentEvent::TextDelta(text));
+                    events.push(AgentEvent::TextDelta(text));
                 }
             }
         }
@@ -263,7 +262,7 @@ impl Run {
 
     fn emit(&self, event: AgentEvent) {
         if let Some(events) = &self.events {
-            let _ = events.unbounded_send(event);
+            events.push(event);
         }
     }
 

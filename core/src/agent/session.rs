@@ -8,7 +8,7 @@ use crate::wire::{Content, Message, TextMessage};
 
 use super::Agent;
 use super::error::Error;
-use super::events::AgentEvent;
+use super::events::{AgentEvent, EventQueue};
 use super::result::RunResult;
 use super::stream::RunStream;
 
@@ -54,9 +54,9 @@ impl Session {
     /// Like [`send`](Self::send), reporting events as they happen; the last event is
     /// [`AgentEvent::Done`]. The session is updated when that event is produced.
     pub fn send_streamed(&mut self, input: impl Into<Content>) -> SessionStream<'_> {
-        let (sender, receiver) = futures::channel::mpsc::unbounded();
-        let (guard, run) = self.begin(input.into(), Some(sender));
-        SessionStream { events: RunStream::new(Box::pin(run.drive()), receiver), guard }
+        let events = EventQueue::default();
+        let (guard, run) = self.begin(input.into(), Some(events.clone()));
+        SessionStream { events: RunStream::new(Box::pin(run.drive()), events), guard }
     }
 
     /// The whole history: instructions and every exchange.
@@ -74,11 +74,7 @@ impl Session {
         &self.agent
     }
 
-    fn begin(
-        &mut self,
-        input: Content,
-        events: Option<futures::channel::mpsc::UnboundedSender<AgentEvent>>,
-    ) -> (Guard<'_>, super::run::Run) {
+    fn begin(&mut self, input: Content, events: Option<EventQueue>) -> (Guard<'_>, super::run::Run) {
         let before = self.messages.len();
         let mut messages = std::mem::take(&mut self.messages);
         messages.push(Message::User(TextMessage { content: input, name: None }));

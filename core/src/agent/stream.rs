@@ -1,12 +1,11 @@
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures::channel::mpsc::UnboundedReceiver;
+use futures::Stream;
 use futures::future::BoxFuture;
-use futures::{Stream, StreamExt};
 
 use super::error::Error;
-use super::events::AgentEvent;
+use super::events::{AgentEvent, EventQueue};
 use super::result::RunResult;
 
 /// The events of a streamed run ([`Agent::stream`](super::Agent::stream)).
@@ -16,15 +15,12 @@ use super::result::RunResult;
 /// run: the model request is abandoned and running tool calls are aborted.
 pub struct RunStream {
     run: Option<BoxFuture<'static, Result<RunResult, Error>>>,
-    events: UnboundedReceiver<AgentEvent>,
+    events: EventQueue,
     finished: Option<Result<RunResult, Error>>,
 }
 
 impl RunStream {
-    pub(crate) fn new(
-        run: BoxFuture<'static, Result<RunResult, Error>>,
-        events: UnboundedReceiver<AgentEvent>,
-    ) -> Self {
+    pub(crate) fn new(run: BoxFuture<'static, Result<RunResult, Error>>, events: EventQueue) -> Self {
         RunStream { run: Some(run), events, finished: None }
     }
 }
@@ -34,27 +30,23 @@ impl Stream for RunStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        loop {
-            if let Poll::Ready(Some(event)) = this.events.poll_next_unpin(cx) {
-                return Poll::Ready(Some(Ok(event)));
-            }
-            if let Some(run) = this.run.as_mut() {
-                match run.as_mut().poll(cx) {
-                    Poll::Ready(result) => {
-                        this.run = None;
-                        this.finished = Some(result);
-                        // Events sent during that last poll come before the end.
-                        continue;
-                    }
-                    Poll::Pending => {
-                        if let Poll::Ready(Some(event)) = this.events.poll_next_unpin(cx) {
-                            return Poll::Ready(Some(Ok(event)));
-                        }
-                        return Poll::Pending;
-                    }
-                }
-            }
-            return Poll::Ready(this.finished.take().map(|result| result.map(|run| AgentEvent::Done(Box::new(run)))));
+        if let Some(event) = this.events.pop() {
+            return Poll::Ready(Some(Ok(event)));
         }
+        if let Some(run) = this.run.as_mut() {
+            match run.as_mut().poll(cx) {
+                Poll::Ready(result) => {
+                    this.run = None;
+                    this.finished = Some(result);
+                }
+                // The run's own wake-ups bring us back; events it queued meanwhile are handed out first.
+                Poll::Pending => return this.events.pop().map_or(Poll::Pending, |event| Poll::Ready(Some(Ok(event)))),
+            }
+        }
+        // Events queued by the last poll of the run come before its end.
+        if let Some(event) = this.events.pop() {
+            return Poll::Ready(Some(Ok(event)));
+        }
+        Poll::Ready(this.finished.take().map(|result| result.map(|run| AgentEvent::Done(Box::new(run)))))
     }
 }

@@ -621,3 +621,22 @@ async fn a_streamed_session_exchange_updates_the_history() {
     }
     assert_eq!(chat.messages().len(), 4);
 }
+
+#[tokio::test]
+async fn an_invalid_final_result_is_answered_and_retried() {
+    let server = server(vec![
+        Reply::tool_calls(vec![call("c1", "final_result", r#"{"city":"Rome"}"#)]),
+        Reply::tool_calls(vec![call("c2", "final_result", r#"{"city":"Rome","temperature_c":3}"#)]),
+    ])
+    .await;
+    let mut profile = toolsmith::client::Profile::generic();
+    profile.supports_json_schema = false;
+    let agent = Agent::builder(server.client(), "test").profile(profile).build();
+    let report: Report = agent.run_typed("report").await.unwrap();
+    assert_eq!(report.temperature_c, 3.0);
+    // The rejected call was answered (history stays valid) with the decoding error.
+    let second = &server.requests()[1].body;
+    let answer = second["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(answer["tool_call_id"], "c1");
+    assert!(answer["content"].as_str().unwrap().contains("temperature_c"), "{answer}");
+}

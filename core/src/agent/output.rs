@@ -79,14 +79,12 @@ impl OutputMode {
         }
     }
 
-    /// Splits the `final_result` call (the first one) from the calls that run as tools.
-    pub(crate) fn split_final_call(&self, calls: &[ToolCall]) -> (Vec<ToolCall>, Option<ToolCall>) {
-        if !matches!(self, OutputMode::Tool { .. }) {
-            return (calls.to_vec(), None);
+    /// The position of the `final_result` call (the first one), when the answer comes through that tool.
+    pub(crate) fn final_call_index(&self, calls: &[ToolCall]) -> Option<usize> {
+        match self {
+            OutputMode::Tool { .. } => calls.iter().position(|call| call.function.name == FINAL_RESULT_TOOL),
+            _ => None,
         }
-        let final_call = calls.iter().find(|call| call.function.name == FINAL_RESULT_TOOL).cloned();
-        let others = calls.iter().filter(|call| Some(*call) != final_call.as_ref()).cloned().collect();
-        (others, final_call)
     }
 
     /// The tool message for the `final_result` call and the answer it carries, or why it was rejected.

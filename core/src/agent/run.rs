@@ -179,15 +179,22 @@ impl Run {
             let calls = message.tool_calls.clone();
             self.request.messages.push(Message::Assistant(message));
 
-            let (function_calls, final_call) = self.output.split_final_call(&calls);
-            let outcomes = dispatch(&self.agent, &function_calls, &self.context, self.events.as_ref()).await;
+            let final_index = self.output.final_call_index(&calls);
+            let outcomes = match final_index {
+                None => dispatch(&self.agent, &calls, &self.context, self.events.as_ref()).await,
+                Some(index) => {
+                    let mut function_calls = calls.clone();
+                    function_calls.remove(index);
+                    dispatch(&self.agent, &function_calls, &self.context, self.events.as_ref()).await
+                }
+            };
 
             // L9: one tool message per call, right after the assistant turn, in call order.
             let mut final_answer = None;
             let mut outcomes = outcomes.into_iter();
             let mut budget_exceeded = None;
-            for call in &calls {
-                if Some(call) == final_call.as_ref() {
+            for (index, call) in calls.iter().enumerate() {
+                if Some(index) == final_index {
                     let (text, answer) = self.output.take_final_call(call);
                     self.request.messages.push(Message::tool(call.id.clone(), text));
                     final_answer = Some(answer);
@@ -228,7 +235,10 @@ impl Run {
                         return Err(Error::InvalidOutput {
                             attempts: self.output_attempts,
                             message: problem,
-                            raw: final_call.map(|call| call.function.arguments).unwrap_or_default(),
+                            raw: final_index
+                                .and_then(|index| calls.get(index))
+                                .map(|call| call.function.arguments.clone())
+                                .unwrap_or_default(),
                             transcript: self.take_transcript(),
                         });
                     }

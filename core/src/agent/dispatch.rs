@@ -138,7 +138,7 @@ async fn run_call(prepared: PreparedCall) -> CallOutcome {
             name,
             result: text.clone(),
             outcome,
-            is_error: outcome != ToolOutcome::Success,
+            is_error: outcome.is_error(),
             duration,
         });
     }

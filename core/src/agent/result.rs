@@ -55,7 +55,7 @@ pub struct ToolCallRecord {
 impl ToolCallRecord {
     /// Whether the model was sent an error for this call.
     pub fn is_error(&self) -> bool {
-        self.outcome != ToolOutcome::Success
+        self.outcome.is_error()
     }
 }
 
@@ -80,6 +80,11 @@ pub enum ToolOutcome {
 }
 
 impl ToolOutcome {
+    /// Whether the model was sent an error for a call that ended this way.
+    pub fn is_error(self) -> bool {
+        self != ToolOutcome::Success
+    }
+
     /// Whether this outcome is a mistake the model should learn from, counted against the tool's budget of
     /// consecutive failures (L7). A denial is a person's decision, not the model's mistake.
     pub(crate) fn counts_as_failure(self) -> bool {

@@ -1,12 +1,11 @@
 //! The built-in test model over real HTTP: tool choice, argument generation from schemas, the answer turn,
 //! structured output, and streaming.
-#![cfg(feature = "testing")]
 
-mod testing_support;
+mod support;
 
 use serde_json::{Value, json};
-use testing_support::*;
-use toolsmith_core::testing::{Reply, TestServer};
+use support::*;
+use toolsmith_testing::{Reply, TestServer};
 
 fn weather_tool() -> Value {
     tool(
@@ -176,7 +175,7 @@ async fn streamed_replies_match_the_non_streamed_ones() {
     messages.push(json!({"role": "tool", "tool_call_id": "call_0_0", "content": "sunny"}));
     messages.push(json!({"role": "tool", "tool_call_id": "call_0_1", "content": "rainy"}));
     let raw = post(&server.base_url(), &body).await;
-    let chunks = testing_support::chunks(&raw.body);
+    let chunks = support::chunks(&raw.body);
     assert_eq!(streamed_text(&chunks), "Here is what I found:\nget_weather: sunny\nget_weather: rainy");
     assert!(chunks.len() > 6, "word-sized deltas");
 }

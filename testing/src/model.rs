@@ -7,7 +7,7 @@ use super::ordered::Json;
 use super::reply::Reply;
 use super::schema::{FREE_TEXT, Generator, Known, Purpose};
 use super::text::{self, MessageFacts};
-use crate::wire::ToolCall;
+use toolsmith_core::wire::ToolCall;
 
 /// The structured-output fallback tool's name: called last, after the other tools' results are in.
 pub(crate) const FINAL_RESULT: &str = "final_result";

@@ -18,7 +18,7 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> std::io::Result<()> {
-//! use toolsmith_core::testing::{Reply, TestServer};
+//! use toolsmith_testing::{Reply, TestServer};
 //!
 //! let server = TestServer::scripted([Reply::text("Hello!")]).await?;
 //! let url = format!("{}/chat/completions", server.base_url());
@@ -28,6 +28,10 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Applications reach this crate as `toolsmith::testing` with the `toolsmith` crate's `testing` feature
+//! (usually in `[dev-dependencies]`).
+#![warn(missing_docs)]
 
 mod model;
 mod ordered;
@@ -252,12 +256,12 @@ impl TestServer {
         format!("http://{}/v1", self.address)
     }
 
-    /// A [`Client`](crate::client::Client) for this server (default settings, API key `"test-key"`).
+    /// A [`Client`](toolsmith_core::client::Client) for this server (default settings, API key `"test-key"`).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// use toolsmith_core::testing::TestServer;
+    /// use toolsmith_testing::TestServer;
     ///
     /// let server = TestServer::test_model().await?;
     /// let client = server.client();
@@ -265,8 +269,8 @@ impl TestServer {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn client(&self) -> crate::client::Client {
-        crate::client::Client::new(self.base_url(), "test-key")
+    pub fn client(&self) -> toolsmith_core::client::Client {
+        toolsmith_core::client::Client::new(self.base_url(), "test-key")
     }
 
     /// The socket address the server listens on.

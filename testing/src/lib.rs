@@ -154,7 +154,8 @@ impl TestServer {
     ///    `final_result`, narrowed to those whose name shares a word with the message (`get_weather` matches
     ///    "Weather in Paris?", `divide` matches "divided": names are split at `_`, `-` and case changes, verbs
     ///    like `get`/`set`/`fetch` are ignored, and words are compared after stripping `-ing`, `-ed`, `-es`,
-    ///    `-s`, `-e`); when no name matches, all of them.
+    ///    `-s`, `-e`). When no name matches, the model answers in text (step 5: "Hello" gets
+    ///    `"You said: Hello"`), unless `tool_choice` is `"required"`: then every offered tool is called.
     /// 3. **Calling tools**, when there are no past calls (or `tool_choice` is `"required"` or a named tool:
     ///    a forced choice is obeyed on every request, like a real model, so an agent that never resets it
     ///    loops). All calls go in one assistant turn (`content: null`, ids `call_{turn}_{index}` where `turn`

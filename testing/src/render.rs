@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use super::reply::{Reply, ReplyKind, StatusBody};
-use crate::wire::{AssistantMessage, Content, ContentPart};
+use toolsmith_core::wire::{AssistantMessage, Content, ContentPart};
 
 /// What a response needs to know about its request.
 pub(crate) struct Envelope {

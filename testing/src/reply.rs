@@ -5,13 +5,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::wire::{AssistantMessage, Content, ToolCall};
+use toolsmith_core::wire::{AssistantMessage, Content, ToolCall};
 
 /// One response of the test server, served as JSON or as an SSE stream depending on the request's `stream`.
 ///
 /// ```
 /// use std::time::Duration;
-/// use toolsmith_core::testing::Reply;
+/// use toolsmith_testing::Reply;
 /// use toolsmith_core::wire::ToolCall;
 ///
 /// let calls = Reply::tool_calls(vec![ToolCall::new("call_1", "get_weather", r#"{"city":"Paris"}"#)]);

@@ -2,12 +2,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::{Client, Profile};
+use crate::stream::DEFAULT_MAX_TOOL_CALLS;
 use crate::tool::{RunContext, Tool, ToolSet, ToolSetError, Toolbox};
 use crate::wire::{ResponseFormat, ToolChoice};
 
 use super::Agent;
+use super::history::HistoryProcessor;
 use super::hook::BeforeToolCall;
 use super::inner::{AgentInner, Settings};
+use super::limits::UsageLimits;
 use super::output::OutputMode;
 
 /// The default of [`AgentBuilder::concurrency`].
@@ -24,6 +27,7 @@ pub struct AgentBuilder {
     settings: Settings,
     tools: Vec<Arc<dyn Tool>>,
     hook: Option<Arc<dyn BeforeToolCall>>,
+    history: Option<Arc<dyn HistoryProcessor>>,
 }
 
 impl AgentBuilder {
@@ -44,9 +48,13 @@ impl AgentBuilder {
                 tool_timeout: Some(DEFAULT_TOOL_TIMEOUT),
                 max_tool_retries: 3,
                 output_retries: 2,
+                max_tool_calls: DEFAULT_MAX_TOOL_CALLS,
+                run_timeout: None,
+                usage_limits: UsageLimits::default(),
             },
             tools: Vec::new(),
             hook: None,
+            history: None,
         }
     }
 
@@ -150,6 +158,36 @@ impl AgentBuilder {
         self
     }
 
+    /// At most this many tool calls in one model turn (default [`DEFAULT_MAX_TOOL_CALLS`], 128). A turn with
+    /// more runs none of them and ends the run with [`Error::TooManyToolCalls`](super::Error::TooManyToolCalls);
+    /// a streamed turn stops being read at the first call past the limit.
+    pub fn max_tool_calls(mut self, limit: usize) -> Self {
+        self.settings.max_tool_calls = limit.max(1);
+        self
+    }
+
+    /// A deadline for the whole run: model requests with their retries, tool calls and approvals together
+    /// (default: none, each request and call has its own). Past it the run ends with
+    /// [`Error::RunTimeout`](super::Error::RunTimeout); calls cut short are answered as timed out, so the
+    /// transcript stays a valid history.
+    pub fn run_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.settings.run_timeout = timeout.into();
+        self
+    }
+
+    /// Ceilings on requests, tool calls and tokens per run (default: none), checked before every model request
+    /// and before a turn's calls run.
+    pub fn usage_limits(mut self, limits: UsageLimits) -> Self {
+        self.settings.usage_limits = limits;
+        self
+    }
+
+    /// Rewrites the history sent with each model request (trim, summarise); see [`HistoryProcessor`].
+    pub fn history_processor(mut self, processor: impl HistoryProcessor) -> Self {
+        self.history = Some(Arc::new(processor));
+        self
+    }
+
     /// A hook that approves, denies or rewrites each tool call before it runs.
     pub fn before_tool_call(mut self, hook: impl BeforeToolCall) -> Self {
         self.hook = Some(Arc::new(hook));
@@ -169,7 +207,13 @@ impl AgentBuilder {
             tools.insert(tool)?;
         }
         Ok(Agent {
-            inner: Arc::new(AgentInner { client: self.client, settings: self.settings, tools, hook: self.hook }),
+            inner: Arc::new(AgentInner {
+                client: self.client,
+                settings: self.settings,
+                tools,
+                hook: self.hook,
+                history: self.history,
+            }),
             context: RunContext::default(),
             output: Arc::new(OutputMode::Text),
         })

@@ -3,15 +3,16 @@
 //! turn concurrently (L8).
 
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::Agent;
 use super::error::Error;
 use super::events::{AgentEvent, EventQueue};
 use super::machine::Step;
-use super::model;
+use super::model::{self, Deadline, TurnFailure};
 use super::result::{RunResult, ToolCallRecord, ToolOutcome};
-use super::state::{PendingCall, RunState};
+use super::state::{PendingCall, RunState, StateError};
 use super::tool_call::{crashed, panic_message};
 
 /// Runs `state` to its end.
@@ -32,16 +33,21 @@ pub(crate) async fn drive(
 async fn steps(agent: &Agent, state: &mut RunState, events: Option<&EventQueue>) -> Result<RunResult, Error> {
     // Built once per run; each turn lends it the history.
     let mut template = agent.request_template();
+    let timeout = agent.inner.settings.run_timeout;
+    let mut deadline = Deadline::new(timeout.and_then(|timeout| Instant::now().checked_add(timeout)));
     loop {
         match agent.next_step(state) {
             Step::Model(request) => {
                 let turn = request.turn();
                 let span = tracing::info_span!("toolsmith.turn", turn);
-                let completion =
-                    match model::complete(agent, &mut template, state, request, events).instrument(span).await {
-                        Ok(completion) => completion,
-                        Err(source) => return Err(agent.fail_request(state, source)),
-                    };
+                let turn_done = model::complete(agent, &mut template, state, request, events, &mut deadline);
+                let completion = match turn_done.instrument(span).await {
+                    Ok(completion) => completion,
+                    Err(TurnFailure::Client { source, partial }) => return Err(agent.fail_turn(state, source, partial)),
+                    Err(TurnFailure::Deadline { partial }) => {
+                        return Err(agent.time_out(state, timeout.unwrap_or_default(), partial));
+                    }
+                };
                 tracing::Span::current().record("turns", turn);
                 if let Some(events) = events {
                     events.push(AgentEvent::TurnFinished {
@@ -55,10 +61,11 @@ async fn steps(agent: &Agent, state: &mut RunState, events: Option<&EventQueue>)
                 }
             }
             Step::Tools(calls) => {
-                for record in run_calls(agent, calls, events).await {
-                    if let Err(source) = agent.record_tool_call(state, record) {
-                        return Err(agent.invalid_state(state, source));
-                    }
+                let finished = deadline.race(run_calls(agent, state, calls, events)).await;
+                match finished {
+                    Some(Ok(())) => {}
+                    Some(Err(source)) => return Err(agent.invalid_state(state, source)),
+                    None => return Err(agent.time_out(state, timeout.unwrap_or_default(), None)),
                 }
             }
             Step::Done(result) => return result,
@@ -66,17 +73,21 @@ async fn steps(agent: &Agent, state: &mut RunState, events: Option<&EventQueue>)
     }
 }
 
-/// Runs the calls, at most `concurrency` at once, and returns their records in call order.
-async fn run_calls(agent: &Agent, calls: Vec<PendingCall>, events: Option<&EventQueue>) -> Vec<ToolCallRecord> {
+/// Runs the calls, at most `concurrency` at once, recording each into `state` as it finishes.
+async fn run_calls(
+    agent: &Agent,
+    state: &mut RunState,
+    calls: Vec<PendingCall>,
+    events: Option<&EventQueue>,
+) -> Result<(), StateError> {
     // One call needs no task: run it right here and save the spawn.
     if let [call] = calls.as_slice() {
         announce(events, call);
         let record = agent.call_tool(call).await;
         report(events, &record);
-        return vec![record];
+        return agent.record_tool_call(state, record);
     }
     let limit = agent.inner.settings.concurrency.min(calls.len()).max(1);
-    let mut records: Vec<Option<ToolCallRecord>> = calls.iter().map(|_| None).collect();
     // Dropping the set (the run was cancelled) aborts every call still running.
     let mut running = JoinSet::new();
     let mut tasks = Vec::with_capacity(calls.len());
@@ -88,7 +99,7 @@ async fn run_calls(agent: &Agent, calls: Vec<PendingCall>, events: Option<&Event
             let record = agent.call_tool(&call).await;
             // Pushed before the task completes, which wakes the run.
             report(events.as_ref(), &record);
-            (index, record)
+            record
         });
         (task.id(), index)
     };
@@ -96,21 +107,22 @@ async fn run_calls(agent: &Agent, calls: Vec<PendingCall>, events: Option<&Event
         tasks.push(spawn(&mut running, index, call));
     }
     while let Some(joined) = running.join_next().await {
-        match joined {
-            Ok((index, record)) => records[index] = Some(record),
-            Err(error) => {
-                if let Some(&(_, index)) = tasks.iter().find(|(id, _)| *id == error.id()) {
-                    let record = lost(&calls[index], error);
-                    report(events, &record);
-                    records[index] = Some(record);
-                }
-            }
+        let record = match joined {
+            Ok(record) => Some(record),
+            Err(error) => tasks.iter().find(|(id, _)| *id == error.id()).map(|&(_, index)| {
+                let record = lost(&calls[index], error);
+                report(events, &record);
+                record
+            }),
+        };
+        if let Some(record) = record {
+            agent.record_tool_call(state, record)?;
         }
         if let Some((index, call)) = queued.next() {
             tasks.push(spawn(&mut running, index, call));
         }
     }
-    records.into_iter().flatten().collect()
+    Ok(())
 }
 
 /// The record of a call whose task ended without one: it panicked outside the tool's own guard, or the

@@ -8,7 +8,9 @@ use crate::client::Client;
 use crate::tool::ToolSet;
 use crate::wire::{ChatRequest, ResponseFormat, ToolChoice};
 
+use super::history::HistoryProcessor;
 use super::hook::BeforeToolCall;
+use super::limits::UsageLimits;
 use super::output::OutputMode;
 
 /// Everything an agent sends and enforces, fixed when it is built.
@@ -27,6 +29,9 @@ pub(crate) struct Settings {
     pub tool_timeout: Option<Duration>,
     pub max_tool_retries: usize,
     pub output_retries: usize,
+    pub max_tool_calls: usize,
+    pub run_timeout: Option<Duration>,
+    pub usage_limits: UsageLimits,
 }
 
 pub(crate) struct AgentInner {
@@ -34,6 +39,7 @@ pub(crate) struct AgentInner {
     pub settings: Settings,
     pub tools: ToolSet,
     pub hook: Option<Arc<dyn BeforeToolCall>>,
+    pub history: Option<Arc<dyn HistoryProcessor>>,
 }
 
 impl AgentInner {

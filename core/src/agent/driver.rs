@@ -2,6 +2,9 @@
 //! and [`Session`](super::Session): steps the machine and performs each effect right here, the calls of a
 //! turn concurrently (L8).
 
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -83,7 +86,11 @@ async fn run_calls(
     // One call needs no task: run it right here and save the spawn.
     if let [call] = calls.as_slice() {
         announce(events, call);
-        let record = agent.call_tool(call).await;
+        // `call_tool` catches the tool's panics; this catches one escaping it (a panicking drop), as a task would.
+        let record = match AssertUnwindSafe(agent.call_tool(call)).catch_unwind().await {
+            Ok(record) => record,
+            Err(panic) => crashed_record(call, panic_message(panic.as_ref())),
+        };
         report(events, &record);
         return agent.record_tool_call(state, record);
     }
@@ -128,22 +135,32 @@ async fn run_calls(
 /// The record of a call whose task ended without one: it panicked outside the tool's own guard, or the
 /// runtime is shutting down.
 fn lost(call: &PendingCall, error: tokio::task::JoinError) -> ToolCallRecord {
-    let name = call.call.function.name.clone();
-    let (result, outcome, detail) = if error.is_panic() {
-        let message = panic_message(error.into_panic().as_ref());
-        tracing::error!(tool = %name, panic = %message, "a tool call's task panicked");
-        (crashed(&name), ToolOutcome::Panicked, Some(message))
-    } else {
-        ("Error: the tool call was cancelled before it finished.".to_owned(), ToolOutcome::Failed, None)
-    };
+    if error.is_panic() {
+        return crashed_record(call, panic_message(error.into_panic().as_ref()));
+    }
     ToolCallRecord {
         id: call.call.id.clone(),
+        name: call.call.function.name.clone(),
+        arguments: call.call.function.arguments.clone(),
+        result: "Error: the tool call was cancelled before it finished.".to_owned(),
+        outcome: ToolOutcome::Failed,
+        duration: std::time::Duration::ZERO,
+        detail: None,
+    }
+}
+
+/// The record of a call that panicked outside the tool's own guard.
+fn crashed_record(call: &PendingCall, message: String) -> ToolCallRecord {
+    let name = call.call.function.name.clone();
+    tracing::error!(tool = %name, panic = %message, "a tool call panicked");
+    ToolCallRecord {
+        id: call.call.id.clone(),
+        result: crashed(&name),
         name,
         arguments: call.call.function.arguments.clone(),
-        result,
-        outcome,
+        outcome: ToolOutcome::Panicked,
         duration: std::time::Duration::ZERO,
-        detail,
+        detail: Some(message),
     }
 }
 

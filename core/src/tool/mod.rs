@@ -4,6 +4,7 @@
 //! (from configuration, an MCP server, ...).
 
 mod args;
+mod blocking;
 mod context;
 mod definition;
 mod output;
@@ -11,6 +12,8 @@ mod registry;
 pub mod schema;
 
 pub use args::decode_arguments;
+#[doc(hidden)]
+pub use blocking::run_blocking;
 pub use context::{RunContext, ToolContext};
 pub use definition::ToolDefinition;
 pub use output::{ToolOutput, ToolResult, UNIT_OUTPUT};

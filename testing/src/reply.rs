@@ -45,6 +45,7 @@ pub(crate) enum ReplyKind {
 
 /// The body of a [`Reply::status`]: a JSON value, or text written verbatim.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum StatusBody {
     /// Serialized as `application/json`.
     Json(Value),

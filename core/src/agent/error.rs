@@ -6,6 +6,7 @@ use super::result::Transcript;
 
 /// Why a run stopped without a final answer. Every variant carries the [`Transcript`] so far (L20).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The model request failed (HTTP status, timeout, connection, malformed or interrupted stream).
     #[error("model request failed: {source}")]

@@ -7,6 +7,7 @@ use crate::wire::ToolCall;
 
 /// The decision of a [`BeforeToolCall`] hook.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Approval {
     /// Run the call as the model made it.
     Approve,

@@ -62,6 +62,7 @@ impl ToolCallRecord {
 /// How one tool call ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ToolOutcome {
     /// The tool returned a result.
     Success,

@@ -43,6 +43,6 @@ pub mod __private {
     pub use std::vec::Vec;
     pub use toolsmith_core::tool::{
         Tool, ToolContext, ToolDefinition, ToolError, ToolOutput, ToolParameter, ToolResult, Toolbox, assert_parameter,
-        decode_arguments, definition_for,
+        decode_arguments, definition_for, run_blocking,
     };
 }

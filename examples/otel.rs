@@ -3,10 +3,10 @@
 //! `tracing-opentelemetry` and the OpenTelemetry SDK.
 //!
 //! ```text
-//! cargo run --example otel --features testing                 # offline: spans printed as a tree
-//! OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 cargo run --example otel --features testing
+//! cargo run --example otel                 # offline: spans printed as a tree
+//! OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 cargo run --example otel
 //!                                                             # to any OTLP/HTTP collector (Jaeger, Tempo, ...)
-//! TOOLSMITH_CAPTURE_CONTENT=1 cargo run --example otel --features testing   # prompts and results too
+//! TOOLSMITH_CAPTURE_CONTENT=1 cargo run --example otel   # prompts and results too
 //! ```
 
 mod common;
@@ -88,5 +88,9 @@ fn print_tree(spans: &[SpanData]) {
 
 fn short(value: &Value) -> String {
     let text = value.as_str();
-    if text.chars().count() > 60 { format!("{}…", text.chars().take(60).collect::<String>()) } else { text.into_owned() }
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text.into_owned()
+    }
 }

@@ -14,8 +14,19 @@ use serde_json::{Value, json};
 use tracing::Span;
 use tracing::field::Empty;
 
+use crate::client::ClientError;
 use crate::stream::Completion;
 use crate::wire::{AssistantMessage, ChatRequest, Content, ContentPart, Message, Usage};
+
+use super::error::Error;
+use super::result::ToolOutcome;
+
+impl super::Agent {
+    /// The `gen_ai.provider.name` of this agent's client.
+    pub(crate) fn provider_name(&self) -> &str {
+        provider_name(&self.inner.client.profile().name)
+    }
+}
 
 /// The `gen_ai.provider.name` for a client profile: the conventions' well-known value where one exists,
 /// the profile's own name otherwise (a generic compatible endpoint has no better name).
@@ -59,9 +70,9 @@ pub(crate) fn chat(provider: &str, request: &ChatRequest, server: Option<(&str, 
         gen_ai.provider.name = provider,
         gen_ai.request.model = %request.model,
         gen_ai.request.temperature = request.temperature.map(f64::from),
-        gen_ai.request.max_tokens = request.max_tokens,
+        gen_ai.request.max_tokens = request.max_tokens.map(i64::from),
         server.address = server.map(|(host, _)| host),
-        server.port = server.map(|(_, port)| port),
+        server.port = server.map(|(_, port)| i64::from(port)),
         gen_ai.response.id = Empty,
         gen_ai.response.model = Empty,
         gen_ai.response.finish_reasons = Empty,
@@ -111,8 +122,13 @@ pub(crate) fn record_completion(span: &Span, completion: &Completion, capture_co
 
 /// Token counts, on a `chat` span (one turn) or the `invoke_agent` span (the run's sum).
 pub(crate) fn record_usage(span: &Span, usage: &Usage) {
-    span.record("gen_ai.usage.input_tokens", usage.prompt_tokens);
-    span.record("gen_ai.usage.output_tokens", usage.completion_tokens);
+    // As i64: OpenTelemetry integers are signed, and some layers write a `u64` field as text.
+    span.record("gen_ai.usage.input_tokens", saturating_i64(usage.prompt_tokens));
+    span.record("gen_ai.usage.output_tokens", saturating_i64(usage.completion_tokens));
+}
+
+fn saturating_i64(count: u64) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
 }
 
 /// Marks `span` as failed with a low-cardinality `error.type`.
@@ -204,5 +220,51 @@ fn content_parts(content: &Content) -> Vec<Value> {
                 ContentPart::Refusal { refusal } => json!({ "type": "refusal", "content": refusal }),
             })
             .collect(),
+    }
+}
+
+/// `error.type` of a failed model request: the HTTP status where there is one (the conventions' choice for
+/// HTTP errors), a short name of the failure otherwise.
+pub(crate) fn client_error_type(error: &ClientError) -> String {
+    match error {
+        ClientError::Status { status, .. } => status.to_string(),
+        ClientError::Timeout { .. } => "timeout".to_owned(),
+        ClientError::Connect { .. } => "connection_error".to_owned(),
+        ClientError::Decode { .. } => "decode_error".to_owned(),
+        ClientError::Stream { code: Some(code), .. } => code.clone(),
+        ClientError::Stream { .. } => "stream_error".to_owned(),
+        ClientError::TooLarge { .. } => "response_too_large".to_owned(),
+        ClientError::Config { .. } => "configuration_error".to_owned(),
+    }
+}
+
+/// `error.type` of a failed run.
+pub(crate) fn run_error_type(error: &Error) -> String {
+    let name = match error {
+        Error::Client { source, .. } => return client_error_type(source),
+        Error::TooManyToolCalls { .. } => "too_many_tool_calls",
+        Error::UsageLimitExceeded { .. } => "usage_limit_exceeded",
+        Error::RunTimeout { .. } => "timeout",
+        Error::InvalidHistory { .. } => "invalid_history",
+        Error::Truncated { .. } => "truncated",
+        Error::Refusal { .. } => "refusal",
+        Error::MaxTurns { .. } => "max_turns",
+        Error::ToolRetriesExceeded { .. } => "tool_retries_exceeded",
+        Error::InvalidOutput { .. } => "invalid_output",
+        Error::InvalidState { .. } => "invalid_state",
+    };
+    name.to_owned()
+}
+
+/// `error.type` of a tool call, `None` when it succeeded or was denied (a decision, not a failure).
+pub(crate) fn tool_error_type(outcome: ToolOutcome) -> Option<&'static str> {
+    match outcome {
+        ToolOutcome::Success | ToolOutcome::Denied => None,
+        ToolOutcome::Failed => Some("tool_error"),
+        ToolOutcome::InvalidArguments => Some("invalid_arguments"),
+        ToolOutcome::UnknownTool => Some("unknown_tool"),
+        ToolOutcome::TimedOut => Some("timeout"),
+        ToolOutcome::Panicked => Some("panic"),
+        ToolOutcome::ApprovalFailed => Some("approval_failed"),
     }
 }

@@ -57,6 +57,7 @@ pub trait Tool: Send + Sync + 'static {
 /// Why a tool call produced no result. The agent sends the `Display` text to the model as the call's
 /// result, so the model can correct itself.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ToolError {
     /// The arguments could not be decoded; the message says which argument and what was expected.
     #[error("invalid arguments: {0}")]

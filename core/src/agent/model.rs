@@ -126,6 +126,9 @@ async fn turn(
             Some(Some(Err(source))) => return Err(TurnFailure::Client { source, partial: partial(&stream) }),
         };
         received = true;
+        // Chunks already buffered are ready without touching the socket, which is what spends the task's
+        // budget: spend it per chunk, so a flood of buffered events yields to the runtime's other tasks.
+        tokio::task::consume_budget().await;
         for choice in chunk.choices.into_iter().filter(|choice| choice.index == 0) {
             if let Some(text) = choice.delta.reasoning_content.filter(|text| !text.is_empty()) {
                 events.push(AgentEvent::ReasoningDelta(text));

@@ -32,6 +32,7 @@ mod profile;
 mod retry;
 mod secret;
 pub mod sse;
+mod tls;
 
 pub use chat_stream::ChatStream;
 pub(crate) use chat_stream::in_band_retryable;
@@ -41,8 +42,9 @@ pub use config::{
 };
 pub use encode::replay_arguments;
 pub use error::{ClientError, TimeoutPhase};
-pub use profile::{MaxTokensField, Profile, ToolCallContent, ToolCallIds};
+pub use profile::{MaxTokensField, Profile, ReasoningEffortField, ToolCallContent, ToolCallIds};
 pub use retry::RetryPolicy;
+pub use tls::http_client_builder;
 
 use std::fmt;
 use std::sync::Arc;

@@ -9,7 +9,7 @@ use futures::FutureExt;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use crate::tool::{RunContext, Tool, ToolContext, ToolError};
+use crate::tool::{RunContext, Tool, ToolContext, ToolError, crashed_text, panic_message};
 use crate::wire::ToolCall;
 
 use super::builder::AgentInner;
@@ -206,26 +206,12 @@ async fn invoke(
     };
     match result {
         Ok(Ok(text)) => (text, ToolOutcome::Success),
-        Ok(Err(ToolError::InvalidArguments(message))) => (
-            // L5: the decoder's precise message, so the model can fix the call.
-            format!("Error: invalid arguments for `{name}`: {message}. Fix the arguments and call the tool again."),
-            ToolOutcome::InvalidArguments,
-        ),
-        Ok(Err(ToolError::Failed(message))) => (format!("Error: {message}"), ToolOutcome::Failed),
+        Ok(Err(error @ ToolError::InvalidArguments(_))) => (error.model_text(name), ToolOutcome::InvalidArguments),
+        Ok(Err(error @ ToolError::Failed(_))) => (error.model_text(name), ToolOutcome::Failed),
         Err(panic) => {
             let message = panic_message(panic.as_ref());
             tracing::error!(tool = %name, panic = %message, "tool panicked");
-            (format!("Error: the tool `{name}` crashed: {message}"), ToolOutcome::Panicked)
+            (crashed_text(name, &message), ToolOutcome::Panicked)
         }
-    }
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(text) = panic.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = panic.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "panic with a non-text payload".to_owned()
     }
 }

@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::{Client, Profile};
-use crate::tool::{RunContext, Tool, ToolSet, ToolSetError, Toolbox};
+use crate::tool::{RunContext, Tool, ToolSet, ToolSetError, ToolSource, Toolbox};
 use crate::wire::{ResponseFormat, ToolChoice};
 
 use super::Agent;
@@ -30,7 +30,28 @@ pub(crate) struct AgentInner {
     pub client: Client,
     pub settings: Settings,
     pub tools: ToolSet,
+    /// Read at every turn, after `tools` (see [`ToolSource`]).
+    pub sources: Vec<Arc<dyn ToolSource>>,
     pub hook: Option<Arc<dyn BeforeToolCall>>,
+}
+
+impl AgentInner {
+    /// The tools of the next turn: the registered ones, then each source's current ones. `None` when there is
+    /// no source, so a fixed agent pays nothing per turn.
+    pub(crate) fn turn_tools(&self) -> Option<ToolSet> {
+        if self.sources.is_empty() {
+            return None;
+        }
+        let mut tools = self.tools.clone();
+        for source in &self.sources {
+            for tool in source.current_tools().iter() {
+                if let Err(error) = tools.insert(tool.clone()) {
+                    tracing::warn!("tool from a tool source not offered: {error}");
+                }
+            }
+        }
+        Some(tools)
+    }
 }
 
 /// Builds an [`Agent`]. Start with [`Agent::builder`].
@@ -39,6 +60,7 @@ pub struct AgentBuilder {
     client: Client,
     settings: Settings,
     tools: Vec<Arc<dyn Tool>>,
+    sources: Vec<Arc<dyn ToolSource>>,
     hook: Option<Arc<dyn BeforeToolCall>>,
 }
 
@@ -62,6 +84,7 @@ impl AgentBuilder {
                 output_retries: 2,
             },
             tools: Vec::new(),
+            sources: Vec::new(),
             hook: None,
         }
     }
@@ -87,6 +110,13 @@ impl AgentBuilder {
     /// Adds every `#[tool]` method of a `#[toolbox]` impl; the tools share the one instance.
     pub fn toolbox<T: Toolbox>(mut self, toolbox: Arc<T>) -> Self {
         self.tools.extend(toolbox.tools());
+        self
+    }
+
+    /// Adds tools whose list may change, e.g. an MCP server's: the agent reads the source's current tools at
+    /// every turn, so a change is offered from the next turn on without rebuilding the agent.
+    pub fn tools(mut self, source: impl ToolSource) -> Self {
+        self.sources.push(Arc::new(source));
         self
     }
 
@@ -180,7 +210,13 @@ impl AgentBuilder {
             tools.insert(tool)?;
         }
         Ok(Agent {
-            inner: Arc::new(AgentInner { client: self.client, settings: self.settings, tools, hook: self.hook }),
+            inner: Arc::new(AgentInner {
+                client: self.client,
+                settings: self.settings,
+                tools,
+                sources: self.sources,
+                hook: self.hook,
+            }),
             context: RunContext::default(),
         })
     }

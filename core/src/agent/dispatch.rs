@@ -9,7 +9,7 @@ use futures::FutureExt;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use crate::tool::{RunContext, Tool, ToolContext, ToolError, crashed_text, panic_message};
+use crate::tool::{RunContext, Tool, ToolContext, ToolError, ToolSet, crashed_text, panic_message};
 use crate::wire::ToolCall;
 
 use super::builder::AgentInner;
@@ -36,18 +36,20 @@ struct PreparedCall {
     events: Option<EventQueue>,
 }
 
-/// Runs `calls` and returns one outcome per call, in the calls' order, whatever order they finish in.
+/// Runs `calls` and returns one outcome per call, in the calls' order, whatever order they finish in. `tools`
+/// is this turn's set when the agent has tool sources, else the agent's own.
 pub(crate) async fn dispatch(
     agent: &AgentInner,
+    tools: Option<&ToolSet>,
     calls: &[ToolCall],
     context: &RunContext,
     events: Option<&EventQueue>,
 ) -> Vec<CallOutcome> {
-    let tools: Vec<Option<Arc<dyn Tool>>> =
-        calls.iter().map(|call| agent.tools.get(&call.function.name).cloned()).collect();
+    let set = tools.unwrap_or(&agent.tools);
+    let tools: Vec<Option<Arc<dyn Tool>>> = calls.iter().map(|call| set.get(&call.function.name).cloned()).collect();
     // The list of tools is only needed to answer a call to an unknown one.
     let available: Arc<str> =
-        if tools.iter().any(Option::is_none) { available_tools(agent).into() } else { Arc::from("") };
+        if tools.iter().any(Option::is_none) { available_tools(set).into() } else { Arc::from("") };
     let mut prepared = calls.iter().zip(tools).map(|(call, tool)| PreparedCall {
         tool,
         call: call.clone(),
@@ -104,8 +106,8 @@ pub(crate) async fn dispatch(
         .collect()
 }
 
-fn available_tools(agent: &AgentInner) -> String {
-    let names: Vec<String> = agent.tools.names().map(|name| format!("`{name}`")).collect();
+fn available_tools(tools: &ToolSet) -> String {
+    let names: Vec<String> = tools.names().map(|name| format!("`{name}`")).collect();
     if names.is_empty() { "none".to_owned() } else { names.join(", ") }
 }
 

@@ -8,7 +8,7 @@ use tracing::Instrument;
 
 use crate::client::ClientError;
 use crate::stream::{Accumulator, Completion};
-use crate::tool::{RunContext, ToolDefinition};
+use crate::tool::{RunContext, ToolDefinition, ToolSet};
 use crate::wire::{ChatRequest, FinishReason, Message, ToolChoice, Usage};
 
 use super::builder::AgentInner;
@@ -35,6 +35,8 @@ pub(crate) struct Run {
     output_attempts: usize,
     events: Option<EventQueue>,
     recovery: Option<Recovery>,
+    /// This turn's tools when the agent has tool sources (else the agent's own set).
+    turn_tools: Option<ToolSet>,
 }
 
 impl Drop for Run {
@@ -86,7 +88,34 @@ impl Run {
             output_attempts: 0,
             events,
             recovery: None,
+            turn_tools: None,
         }
+    }
+
+    /// Reads the agent's tool sources for the coming turn: the request offers, and dispatch finds, what they
+    /// hold now.
+    fn refresh_tools(&mut self) {
+        let Some(tools) = self.agent.turn_tools() else { return };
+        let mut definitions = tools.definitions().to_vec();
+        if let Some(definition) = self.output.tool_definition() {
+            definitions.push(definition.clone());
+        }
+        let settings = &self.agent.settings;
+        if definitions.is_empty() {
+            // Providers reject `tool_choice` and `parallel_tool_calls` without `tools`.
+            self.request.tool_choice = None;
+            self.request.parallel_tool_calls = None;
+        } else if self.request.tools.is_empty() {
+            self.request.tool_choice =
+                if self.turns == 0 || settings.keep_tool_choice || !is_forced(settings.tool_choice.as_ref()) {
+                    settings.tool_choice.clone()
+                } else {
+                    None
+                };
+            self.request.parallel_tool_calls = settings.parallel_tool_calls;
+        }
+        self.request.tools = definitions;
+        self.turn_tools = Some(tools);
     }
 
     /// On drop before the end, leave the messages in `recovery`.
@@ -115,6 +144,7 @@ impl Run {
                 // L10: a forced choice applies to the first request only, so the loop cannot spin forever.
                 self.request.tool_choice = None;
             }
+            self.refresh_tools();
             let turn = self.turns + 1;
             let completion = match self.complete().instrument(tracing::info_span!("toolsmith.turn", turn)).await {
                 Ok(completion) => completion,
@@ -181,11 +211,20 @@ impl Run {
 
             let final_index = self.output.final_call_index(&calls);
             let outcomes = match final_index {
-                None => dispatch(&self.agent, &calls, &self.context, self.events.as_ref()).await,
+                None => {
+                    dispatch(&self.agent, self.turn_tools.as_ref(), &calls, &self.context, self.events.as_ref()).await
+                }
                 Some(index) => {
                     let mut function_calls = calls.clone();
                     function_calls.remove(index);
-                    dispatch(&self.agent, &function_calls, &self.context, self.events.as_ref()).await
+                    dispatch(
+                        &self.agent,
+                        self.turn_tools.as_ref(),
+                        &function_calls,
+                        &self.context,
+                        self.events.as_ref(),
+                    )
+                    .await
                 }
             };
 

@@ -24,6 +24,7 @@ pub(crate) struct Connection {
     label: String,
     call_timeout: Option<Duration>,
     stderr: Option<StderrTail>,
+    pid: Option<u32>,
 }
 
 impl Connection {
@@ -32,9 +33,14 @@ impl Connection {
         label: String,
         call_timeout: Option<Duration>,
         stderr: Option<StderrTail>,
+        pid: Option<u32>,
     ) -> Self {
         let peer = service.peer().clone();
-        Connection { _service: service, peer, label, call_timeout, stderr }
+        Connection { _service: service, peer, label, call_timeout, stderr, pid }
+    }
+
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.pid
     }
 
     pub(crate) fn peer(&self) -> &Peer<RoleClient> {

@@ -2,7 +2,6 @@
 //! described in words (the tool message is text; a model cannot read base64).
 
 use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
-use serde_json::Value;
 
 /// Sent when a result has no content at all, so the model does not read an empty message as a failure.
 pub(crate) const EMPTY_RESULT: &str = "(the tool returned no content)";
@@ -11,11 +10,10 @@ pub(crate) const EMPTY_RESULT: &str = "(the tool returned no content)";
 pub(crate) fn result_text(result: &CallToolResult) -> String {
     let mut parts: Vec<String> = result.content.iter().map(block_text).collect();
     if let Some(structured) = &result.structured_content {
-        // The spec asks servers to repeat structured content as JSON text; send it once.
-        let repeated = result.content.iter().any(|block| {
-            block.as_text().is_some_and(|text| serde_json::from_str::<Value>(&text.text).ok().as_ref() == Some(structured))
-        });
-        if !repeated {
+        // The spec has servers repeat structured content as text; some wrap it (the Python SDK sends
+        // `{"result": ...}` beside the plain text). The text is what the server meant a reader to see, so the
+        // JSON goes in only when there is no text.
+        if !result.content.iter().any(|block| block.as_text().is_some()) {
             parts.push(structured.to_string());
         }
     }
@@ -29,11 +27,9 @@ fn block_text(block: &ContentBlock) -> String {
         ContentBlock::Audio(audio) => format!("[audio: {}, {} bytes]", audio.mime_type, decoded_len(&audio.data)),
         ContentBlock::Resource(embedded) => match &embedded.resource {
             ResourceContents::TextResourceContents { uri, text, .. } => format!("[resource {uri}]\n{text}"),
-            ResourceContents::BlobResourceContents { uri, mime_type, blob, .. } => format!(
-                "[resource {uri}: {}, {} bytes]",
-                mime_type.as_deref().unwrap_or("binary"),
-                decoded_len(blob)
-            ),
+            ResourceContents::BlobResourceContents { uri, mime_type, blob, .. } => {
+                format!("[resource {uri}: {}, {} bytes]", mime_type.as_deref().unwrap_or("binary"), decoded_len(blob))
+            }
             other => describe_unknown(other),
         },
         ContentBlock::ResourceLink(link) => {
@@ -71,9 +67,9 @@ mod tests {
     fn text_is_joined_and_structured_content_sent_once() {
         let result = CallToolResult::success(vec![ContentBlock::text("a"), ContentBlock::text("b")]);
         assert_eq!(result_text(&result), "a\nb");
-        let mut result = CallToolResult::success(vec![ContentBlock::text(r#"{"x": 1}"#)]);
-        result.structured_content = Some(json!({"x": 1}));
-        assert_eq!(result_text(&result), r#"{"x": 1}"#);
+        let mut result = CallToolResult::success(vec![ContentBlock::text("1")]);
+        result.structured_content = Some(json!({"result": 1}));
+        assert_eq!(result_text(&result), "1");
         let mut result = CallToolResult::success(vec![]);
         result.structured_content = Some(json!({"x": 1}));
         assert_eq!(result_text(&result), r#"{"x":1}"#);

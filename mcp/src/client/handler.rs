@@ -1,9 +1,9 @@
 //! The client side of the session: who we are, and the server's notifications we act on.
 
 use rmcp::ClientHandler;
+use rmcp::RoleClient;
 use rmcp::model::{ClientCapabilities, ClientConfig, Implementation};
 use rmcp::service::NotificationContext;
-use rmcp::RoleClient;
 use tokio::sync::mpsc;
 
 /// Asks the watcher to list the tools again on `notifications/tools/list_changed`.

@@ -195,10 +195,13 @@ impl McpClient {
         let handler = Handler { refresh: refresh.clone() };
         let limit = self.connect_timeout;
         let connected = tokio::time::timeout(limit, self.target.connect(&label, handler)).await.map_err(|_| {
-            McpError::Connect { server: label.clone(), message: format!("no handshake within {:.1} s", limit.as_secs_f64()) }
+            McpError::Connect {
+                server: label.clone(),
+                message: format!("no handshake within {:.1} s", limit.as_secs_f64()),
+            }
         })??;
-        let (service, stderr) = connected;
-        let connection = Arc::new(Connection::new(service, label.clone(), self.call_timeout, stderr));
+        let (service, stderr, pid) = connected;
+        let connection = Arc::new(Connection::new(service, label.clone(), self.call_timeout, stderr, pid));
         let peer = connection.peer().clone();
         let details = ServerDetails::read(&peer);
         let filter = Filter { prefix: self.prefix, allow: self.allow, deny: self.deny };
@@ -212,7 +215,9 @@ impl McpClient {
         for report in &snapshot.reports {
             match &report.excluded {
                 Some(reason) => tracing::warn!(server = %label, tool = %report.tool, "MCP tool left out: {reason}"),
-                None => tracing::warn!(server = %label, tool = %report.tool, repairs = ?report.repairs, "MCP tool schema repaired"),
+                None => {
+                    tracing::warn!(server = %label, tool = %report.tool, repairs = ?report.repairs, "MCP tool schema repaired")
+                }
             }
         }
         let shared = Arc::new(Shared {
@@ -356,6 +361,11 @@ impl McpTools {
     /// Lists the server's tools again now (the server's announcements do this by themselves).
     pub async fn refresh(&self) -> Result<(), McpError> {
         refresh(&self.0).await
+    }
+
+    /// The process id of a spawned server.
+    pub fn server_pid(&self) -> Option<u32> {
+        self.0.connection.pid()
     }
 
     /// The end of a spawned server's stderr (what it printed last), for diagnostics.

@@ -21,7 +21,8 @@ pub(crate) enum Target {
     Http { url: String, headers: Vec<(String, String)>, bearer: Option<String> },
 }
 
-type Connected = (RunningService<RoleClient, Handler>, Option<StderrTail>);
+/// The session, a spawned server's stderr and process id.
+pub(crate) type Connected = (RunningService<RoleClient, Handler>, Option<StderrTail>, Option<u32>);
 
 impl Target {
     pub(crate) fn stdio(program: String) -> Self {
@@ -88,8 +89,9 @@ impl Target {
                     .spawn()
                     .map_err(|source| McpError::Spawn { command: label.to_owned(), source })?;
                 let stderr = stderr.map(|stderr| StderrTail::collect(label.to_owned(), stderr));
+                let pid = transport.id();
                 match handler.serve(transport).await {
-                    Ok(service) => Ok((service, stderr)),
+                    Ok(service) => Ok((service, stderr, pid)),
                     Err(error) => {
                         // Give the stderr reader a moment to catch the child's last words.
                         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -122,7 +124,7 @@ impl Target {
                     .serve(transport)
                     .await
                     .map_err(|error| McpError::Connect { server: label.to_owned(), message: error.to_string() })
-                    .map(|service| (service, None))
+                    .map(|service| (service, None, None))
             }
         }
     }

@@ -42,11 +42,20 @@ impl Tool for McpTool {
                 })?,
             };
             match result {
-                Ok(result) if result.is_error == Some(true) => Err(ToolError::Failed(result_text(&result))),
+                Ok(result) if result.is_error == Some(true) => Err(ToolError::Failed(error_text(result_text(&result)))),
                 Ok(result) => Ok(result_text(&result)),
                 Err(error) => Err(ToolError::Failed(connection.describe(&error))),
             }
         })
+    }
+}
+
+/// An `isError` result's text as a [`ToolError::Failed`] message: the agent prefixes `Error: ` itself, so a
+/// server that already did (toolsmith's own [`McpServer`](crate::McpServer) does) is not read twice.
+fn error_text(text: String) -> String {
+    match text.strip_prefix("Error: ") {
+        Some(rest) => rest.to_owned(),
+        None => text,
     }
 }
 

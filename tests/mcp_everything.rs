@@ -32,6 +32,11 @@ async fn lists_its_tools(mcp: &McpTools) {
     assert_eq!(sum.description(), "Returns the sum of two numbers");
     assert_eq!(sum.parameters()["properties"]["a"]["type"], "number");
     assert_eq!(mcp.server().name.as_deref(), Some("mcp-servers/everything"));
+    // Its zod-made schemas carry `$schema`, which Gemini's endpoint rejects: removed at connect, and reported.
+    assert!(tools.definitions().iter().all(|definition| definition.parameters().get("$schema").is_none()));
+    let reports = mcp.schema_reports();
+    assert!(!reports.is_empty(), "the repairs are reported");
+    assert!(reports.iter().all(|report| report.excluded.is_none() && !report.repairs.is_empty()), "{reports:?}");
     assert!(mcp.instructions().is_some_and(|text| text.contains("Everything Server")), "instructions");
 }
 

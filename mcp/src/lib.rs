@@ -32,9 +32,9 @@ mod client;
 mod error;
 mod server;
 
-pub use client::{McpClient, McpTools, SchemaReport, ServerDetails};
+pub use client::{DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, McpClient, McpTools, SchemaReport, ServerDetails};
 pub use error::McpError;
-pub use server::McpServer;
+pub use server::{MCP_PATH, McpServer};
 
 /// The official Rust SDK this crate is built on, for what this crate does not wrap.
 pub use rmcp;

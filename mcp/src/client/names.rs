@@ -57,7 +57,8 @@ impl<'a> NameMapper<'a> {
 
 /// Whether `prefix` can start tool names: valid itself, leaving room for a name.
 pub(crate) fn valid_prefix(prefix: &str) -> bool {
-    is_valid_tool_name(prefix) && prefix.len() <= MAX_LEN - SUFFIX_LEN - 1
+    // Room for `_` and at least one character of the name.
+    is_valid_tool_name(prefix) && prefix.len() < MAX_LEN - SUFFIX_LEN
 }
 
 fn fnv1a(text: &str, salt: u32) -> u32 {

@@ -30,7 +30,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (server, default_question) = match McpClient::command_line(args) {
         Some(server) => (server, "What can you do? Use one of your tools."),
         // The example server, built next to this one.
-        None => (McpClient::stdio(sibling("mcp_server")?.to_string_lossy()), "What is the weather in Paris and in Tokyo?"),
+        None => {
+            (McpClient::stdio(sibling("mcp_server")?.to_string_lossy()), "What is the weather in Paris and in Tokyo?")
+        }
     };
     let question = question.filter(|text| !text.is_empty()).unwrap_or_else(|| default_question.to_owned());
 
@@ -73,7 +75,11 @@ fn sibling(name: &str) -> Result<PathBuf, Box<dyn std::error::Error>> {
     let exe = std::env::current_exe()?;
     let path = exe.with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     if !path.exists() {
-        return Err(format!("{} not found: build it first (cargo build --features mcp --example {name})", path.display()).into());
+        return Err(format!(
+            "{} not found: build it first (cargo build --features mcp --example {name})",
+            path.display()
+        )
+        .into());
     }
     Ok(path)
 }

@@ -2,57 +2,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::{Client, Profile};
+use crate::stream::DEFAULT_MAX_TOOL_CALLS;
 use crate::tool::{RunContext, Tool, ToolSet, ToolSetError, ToolSource, Toolbox};
 use crate::wire::{ResponseFormat, ToolChoice};
 
 use super::Agent;
+use super::history::HistoryProcessor;
 use super::hook::BeforeToolCall;
+use super::inner::{AgentInner, Settings};
+use super::limits::UsageLimits;
+use super::output::OutputMode;
 
-/// Everything an agent sends and enforces, fixed when it is built.
-#[derive(Clone)]
-pub(crate) struct Settings {
-    pub model: String,
-    pub instructions: Option<String>,
-    pub temperature: Option<f32>,
-    pub max_tokens: Option<u32>,
-    pub tool_choice: Option<ToolChoice>,
-    pub keep_tool_choice: bool,
-    pub parallel_tool_calls: Option<bool>,
-    pub response_format: Option<ResponseFormat>,
-    pub max_turns: usize,
-    pub concurrency: usize,
-    pub tool_timeout: Option<Duration>,
-    pub max_tool_retries: usize,
-    pub output_retries: usize,
-}
-
-pub(crate) struct AgentInner {
-    pub client: Client,
-    pub settings: Settings,
-    pub tools: ToolSet,
-    /// Read at every turn, after `tools` (see [`ToolSource`]).
-    pub sources: Vec<Arc<dyn ToolSource>>,
-    pub hook: Option<Arc<dyn BeforeToolCall>>,
-}
-
-impl AgentInner {
-    /// The tools of the next turn: the registered ones, then each source's current ones. `None` when there is
-    /// no source, so a fixed agent pays nothing per turn.
-    pub(crate) fn turn_tools(&self) -> Option<ToolSet> {
-        if self.sources.is_empty() {
-            return None;
-        }
-        let mut tools = self.tools.clone();
-        for source in &self.sources {
-            for tool in source.current_tools().iter() {
-                if let Err(error) = tools.insert(tool.clone()) {
-                    tracing::warn!("tool from a tool source not offered: {error}");
-                }
-            }
-        }
-        Some(tools)
-    }
-}
+/// The default of [`AgentBuilder::concurrency`].
+pub const DEFAULT_CONCURRENCY: usize = 16;
+/// The default of [`AgentBuilder::tool_timeout`].
+pub const DEFAULT_TOOL_TIMEOUT: Duration = Duration::from_secs(60);
+/// The default of [`AgentBuilder::max_turns`].
+pub const DEFAULT_MAX_TURNS: usize = 10;
 
 /// Builds an [`Agent`]. Start with [`Agent::builder`].
 #[must_use]
@@ -62,6 +28,7 @@ pub struct AgentBuilder {
     tools: Vec<Arc<dyn Tool>>,
     sources: Vec<Arc<dyn ToolSource>>,
     hook: Option<Arc<dyn BeforeToolCall>>,
+    history: Option<Arc<dyn HistoryProcessor>>,
 }
 
 impl AgentBuilder {
@@ -77,15 +44,19 @@ impl AgentBuilder {
                 keep_tool_choice: false,
                 parallel_tool_calls: None,
                 response_format: None,
-                max_turns: 10,
-                concurrency: usize::MAX,
-                tool_timeout: None,
+                max_turns: DEFAULT_MAX_TURNS,
+                concurrency: DEFAULT_CONCURRENCY,
+                tool_timeout: Some(DEFAULT_TOOL_TIMEOUT),
                 max_tool_retries: 3,
                 output_retries: 2,
+                max_tool_calls: DEFAULT_MAX_TOOL_CALLS,
+                run_timeout: None,
+                usage_limits: UsageLimits::default(),
             },
             tools: Vec::new(),
             sources: Vec::new(),
             hook: None,
+            history: None,
         }
     }
 
@@ -120,7 +91,7 @@ impl AgentBuilder {
         self
     }
 
-    /// How many model requests a run may make (default 10); beyond it the run ends with
+    /// How many model requests a run may make (default [`DEFAULT_MAX_TURNS`], 10); beyond it the run ends with
     /// [`Error::MaxTurns`](super::Error::MaxTurns).
     pub fn max_turns(mut self, max_turns: usize) -> Self {
         self.settings.max_turns = max_turns.max(1);
@@ -165,15 +136,20 @@ impl AgentBuilder {
         self
     }
 
-    /// At most this many tool calls of one turn run at the same time (default: all of them).
+    /// At most this many tool calls of one turn run at the same time (default [`DEFAULT_CONCURRENCY`], 16);
+    /// the others wait for a free place, in call order.
     pub fn concurrency(mut self, limit: usize) -> Self {
         self.settings.concurrency = limit.max(1);
         self
     }
 
-    /// A tool call running longer than this is abandoned and the model is told it timed out (default: none).
-    pub fn tool_timeout(mut self, timeout: Duration) -> Self {
-        self.settings.tool_timeout = Some(timeout);
+    /// A tool call running longer than this is abandoned and the model is told it timed out
+    /// ([`ToolOutcome::TimedOut`](super::ToolOutcome::TimedOut)); default [`DEFAULT_TOOL_TIMEOUT`], 60 s;
+    /// `None` waits for ever. An async tool is stopped at its next `.await`; the body of a sync `#[tool] fn`
+    /// runs on a blocking thread and cannot be stopped: the run stops waiting for it, and it finishes in the
+    /// background.
+    pub fn tool_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.settings.tool_timeout = timeout.into();
         self
     }
 
@@ -188,6 +164,36 @@ impl AgentBuilder {
     /// How many times [`Agent::run_typed`] sends a decoding error back before giving up (default 2).
     pub fn output_retries(mut self, retries: usize) -> Self {
         self.settings.output_retries = retries;
+        self
+    }
+
+    /// At most this many tool calls in one model turn (default [`DEFAULT_MAX_TOOL_CALLS`], 128). A turn with
+    /// more runs none of them and ends the run with [`Error::TooManyToolCalls`](super::Error::TooManyToolCalls);
+    /// a streamed turn stops being read at the first call past the limit.
+    pub fn max_tool_calls(mut self, limit: usize) -> Self {
+        self.settings.max_tool_calls = limit.max(1);
+        self
+    }
+
+    /// A deadline for the whole run: model requests with their retries, tool calls and approvals together
+    /// (default: none, each request and call has its own). Past it the run ends with
+    /// [`Error::RunTimeout`](super::Error::RunTimeout); calls cut short are answered as timed out, so the
+    /// transcript stays a valid history.
+    pub fn run_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.settings.run_timeout = timeout.into();
+        self
+    }
+
+    /// Ceilings on requests, tool calls and tokens per run (default: none), checked before every model request
+    /// and before a turn's calls run.
+    pub fn usage_limits(mut self, limits: UsageLimits) -> Self {
+        self.settings.usage_limits = limits;
+        self
+    }
+
+    /// Rewrites the history sent with each model request (trim, summarise); see [`HistoryProcessor`].
+    pub fn history_processor(mut self, processor: impl HistoryProcessor) -> Self {
+        self.history = Some(Arc::new(processor));
         self
     }
 
@@ -216,8 +222,10 @@ impl AgentBuilder {
                 tools,
                 sources: self.sources,
                 hook: self.hook,
+                history: self.history,
             }),
             context: RunContext::default(),
+            output: Arc::new(OutputMode::Text),
         })
     }
 

@@ -7,6 +7,7 @@ use crate::stream::Completion;
 
 /// Which deadline ran out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TimeoutPhase {
     /// Opening the TCP/TLS connection.
     Connect,

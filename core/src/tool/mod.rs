@@ -4,6 +4,7 @@
 //! (from configuration, an MCP server, ...).
 
 mod args;
+mod blocking;
 mod context;
 mod definition;
 mod output;
@@ -12,6 +13,8 @@ pub mod schema;
 mod source;
 
 pub use args::{arguments_object, decode_arguments};
+#[doc(hidden)]
+pub use blocking::run_blocking;
 pub use context::{RunContext, ToolContext};
 pub use definition::ToolDefinition;
 pub use output::{ToolOutput, ToolResult, UNIT_OUTPUT};
@@ -56,6 +59,7 @@ pub trait Tool: Send + Sync + 'static {
 /// Why a tool call produced no result. The agent sends the `Display` text to the model as the call's
 /// result, so the model can correct itself.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ToolError {
     /// The arguments could not be decoded; the message says which argument and what was expected.
     #[error("invalid arguments: {0}")]
@@ -78,9 +82,10 @@ impl ToolError {
     }
 }
 
-/// The text the model reads when tool `tool` panicked with `message` (L4).
-pub fn crashed_text(tool: &str, message: &str) -> String {
-    format!("Error: the tool `{tool}` crashed: {message}")
+/// The text the model reads when tool `tool` panicked (L4). The panic's own text stays local: it may hold
+/// anything (a connection string, a path).
+pub fn crashed_text(tool: &str) -> String {
+    format!("Error: the tool `{tool}` crashed while running. Try another approach or other arguments.")
 }
 
 /// The text of a panic payload (`&str` or `String`; anything else is described).

@@ -100,7 +100,7 @@ async fn run(
         Err(panic) => {
             let message = panic_message(panic.as_ref());
             tracing::error!(tool = %name, panic = %message, "tool panicked");
-            Err(crashed_text(name, &message))
+            Err(crashed_text(name))
         }
     }
 }

@@ -1,4 +1,4 @@
-//! HTTP helpers shared by the `testing_*` tests: they talk to the server with plain reqwest, independent of
+//! HTTP helpers shared by this crate's tests: they talk to the server with plain reqwest, independent of
 //! the crate's own client.
 #![allow(dead_code)]
 

@@ -263,7 +263,7 @@ async fn extra_headers_and_no_auth_without_key() {
 
 #[test]
 fn debug_never_prints_the_key() {
-    let client = Client::new("https://api.mintcloud.ai/v1", "sk-very-secret");
+    let client = Client::new("https://api.mintcloud.ai/v1", "sk-very-secret").unwrap();
     let debug = format!("{client:?}");
     assert!(!debug.contains("sk-very-secret"), "{debug}");
     assert!(debug.contains("api.mintcloud.ai"));
@@ -295,8 +295,13 @@ fn from_env_variables() {
 async fn an_invalid_base_url_fails_clearly() {
     let error = Client::builder().base_url("not a url").build().unwrap_err();
     assert!(matches!(error, ClientError::Config { .. }));
-    let error = Client::new("ftp://x", "k").chat(&request()).await.unwrap_err();
+    // Rejected when the client is built, not at the first request (issue 11.4).
+    let error = Client::new("ftp://x", "k").unwrap_err();
     assert!(matches!(&error, ClientError::Config { message } if message.contains("ftp://x")), "{error:?}");
+    for bad in ["", "http://", "127.0.0.1:8080/v1", "http:/x", "mailto:a@b"] {
+        let error = Client::new(bad, "k").unwrap_err();
+        assert!(matches!(error, ClientError::Config { .. }), "{bad:?}: {error:?}");
+    }
 }
 
 #[tokio::test]

@@ -271,7 +271,8 @@ impl TestServer {
     /// # }
     /// ```
     pub fn client(&self) -> toolsmith_core::client::Client {
-        toolsmith_core::client::Client::new(self.base_url(), "test-key")
+        // The server's own `http://127.0.0.1:{port}/v1` always builds.
+        toolsmith_core::client::Client::new(self.base_url(), "test-key").expect("the test server's base URL is valid")
     }
 
     /// The socket address the server listens on.

@@ -4,7 +4,7 @@
 //! only the fields that are set.
 
 mod chunk;
-mod error_body;
+pub(crate) mod error_body;
 mod finish_reason;
 mod message;
 mod request;

@@ -9,6 +9,8 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::tool::{crashed_text, panic_message};
+
 use super::Agent;
 use super::error::Error;
 use super::events::{AgentEvent, EventQueue};
@@ -17,7 +19,6 @@ use super::model::{self, Deadline, TurnFailure};
 use super::result::{RunResult, ToolCallRecord, ToolOutcome};
 use super::state::{PendingCall, RunState, StateError};
 use super::telemetry;
-use super::tool_call::{crashed, panic_message};
 
 /// Runs `state` to its end.
 pub(crate) async fn drive(
@@ -162,7 +163,7 @@ fn crashed_record(call: &PendingCall, message: String) -> ToolCallRecord {
     tracing::error!(tool = %name, panic = %message, "a tool call panicked");
     ToolCallRecord {
         id: call.call.id.clone(),
-        result: crashed(&name),
+        result: crashed_text(&name),
         name,
         arguments: call.call.function.arguments.clone(),
         outcome: ToolOutcome::Panicked,

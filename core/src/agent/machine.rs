@@ -60,8 +60,9 @@ impl Agent {
         self.start_from(messages)
     }
 
-    /// A run that continues `messages` (e.g. a session's history with the new input last).
-    pub(crate) fn start_from(&self, messages: Vec<Message>) -> RunState {
+    /// A run that continues `messages`: a stored conversation with the new input last (what a session does).
+    /// The instructions are not added again; the result holds every message, the earlier ones included.
+    pub fn start_from(&self, messages: Vec<Message>) -> RunState {
         RunState::new(messages, self.output.kind())
     }
 

@@ -94,7 +94,12 @@ impl Clients {
         let client = Client::builder().base_url(base_url).api_key("sk-test").build()?;
         let agent = Agent::builder(client, MODEL).instructions(INSTRUCTIONS).tool(add).tool(nap).build();
         let tools = serde_json::to_value(agent.definitions())?;
-        Ok(Clients { agent, http: reqwest::Client::new(), url: format!("{base_url}/chat/completions"), tools })
+        Ok(Clients {
+            agent,
+            http: toolsmith::client::http_client_builder().build()?,
+            url: format!("{base_url}/chat/completions"),
+            tools,
+        })
     }
 
     async fn run(&self, side: Side, stream: bool) -> Result<String, BoxError> {

@@ -507,3 +507,21 @@ async fn a_ten_megabyte_stream_of_small_events_does_not_starve_timers() {
     // Without yielding, each 2 MB write was handled in one poll (~0.5 s in a debug build).
     assert!(gap < Duration::from_millis(250), "timers starved for {gap:?}");
 }
+
+#[tokio::test]
+async fn a_single_ten_megabyte_event_fails_fast_without_starving_timers() {
+    // One event of 10 MB (a single call's arguments growing without end), in 1 MB writes.
+    let head = r#"data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c1","function":{"name":"add","arguments":""#;
+    let mut writes = vec![Bytes::from(head)];
+    writes.extend(std::iter::repeat_n(Bytes::from("x".repeat(1 << 20)), 10));
+    writes.push(Bytes::from("\"}}]}}]}\n\n"));
+    let server = server(vec![Reply::raw_sse(writes)]).await;
+    let agent = Agent::builder(server.client(), "test").tool(add).build();
+    let (error, gap) = longest_timer_gap(collect_error(agent.stream("go"))).await;
+    assert!(
+        matches!(&error, Error::Client { source, .. } if matches!(**source, ClientError::TooLarge { .. })),
+        "{error:?}"
+    );
+    assert_eq!(error.transcript().messages.len(), 1);
+    assert!(gap < Duration::from_millis(250), "timers starved for {gap:?}");
+}

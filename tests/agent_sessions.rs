@@ -26,6 +26,7 @@ fn kind(event: &AgentEvent) -> &'static str {
     match event {
         AgentEvent::TextDelta(_) => "text",
         AgentEvent::ReasoningDelta(_) => "reasoning",
+        AgentEvent::ToolCallDelta { .. } => "delta",
         AgentEvent::ToolCallStarted { .. } => "started",
         AgentEvent::ToolCallFinished { .. } => "finished",
         AgentEvent::TurnFinished { .. } => "turn",
@@ -48,7 +49,7 @@ async fn dropping_a_streamed_exchange_at_any_point_keeps_or_restores_the_history
     let server = TestServer::scripted([vec![Reply::text("hi")], exchange()].concat()).await.unwrap();
     let mut chat = session_with_history(&server).await;
     let all: Vec<&'static str> = chat.send_streamed("2+2?").map(|event| kind(&event.unwrap())).collect().await;
-    assert_eq!(all.first(), Some(&"turn"));
+    assert_eq!(all.first(), Some(&"delta"));
     assert_eq!(all.last(), Some(&"done"));
     let full = chat.messages().to_vec();
     assert_eq!(full.len(), 3 + 4, "instructions, hello, hi + input, call, result, answer");

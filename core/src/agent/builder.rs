@@ -4,7 +4,7 @@ use std::time::Duration;
 use crate::client::{Client, Profile};
 use crate::stream::DEFAULT_MAX_TOOL_CALLS;
 use crate::tool::{RunContext, Tool, ToolSet, ToolSetError, ToolSource, Toolbox};
-use crate::wire::{ResponseFormat, ToolChoice};
+use crate::wire::{ReasoningEffort, ResponseFormat, ToolChoice};
 
 use super::Agent;
 use super::history::HistoryProcessor;
@@ -54,6 +54,8 @@ impl AgentBuilder {
                 usage_limits: UsageLimits::default(),
                 name: None,
                 capture_content: false,
+                return_direct: Vec::new(),
+                reasoning_effort: None,
             },
             tools: Vec::new(),
             sources: Vec::new(),
@@ -74,6 +76,22 @@ impl AgentBuilder {
     /// make them opt-in for that reason.
     pub fn capture_content(mut self, capture: bool) -> Self {
         self.settings.capture_content = capture;
+        self
+    }
+
+    /// Makes `tool` a "return direct" tool (L11): when a call to it succeeds, its result is the run's output
+    /// and the model is not asked again. The other calls of that turn still run and are recorded; with several
+    /// such calls, the first in the model's order wins. A failed call goes back to the model as usual. For a
+    /// typed run the result must decode as the output type, or the loop goes on.
+    pub fn return_direct(mut self, tool: impl Into<String>) -> Self {
+        self.settings.return_direct.push(tool.into());
+        self
+    }
+
+    /// How hard a reasoning model thinks, sent with every request the way the client's profile expects
+    /// (`reasoning_effort`, or the provider's own field).
+    pub fn reasoning_effort(mut self, effort: ReasoningEffort) -> Self {
+        self.settings.reasoning_effort = Some(effort);
         self
     }
 

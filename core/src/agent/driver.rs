@@ -146,29 +146,16 @@ fn lost(call: &PendingCall, error: tokio::task::JoinError) -> ToolCallRecord {
     if error.is_panic() {
         return crashed_record(call, panic_message(error.into_panic().as_ref()));
     }
-    ToolCallRecord {
-        id: call.call.id.clone(),
-        name: call.call.function.name.clone(),
-        arguments: call.call.function.arguments.clone(),
-        result: "Error: the tool call was cancelled before it finished.".to_owned(),
-        outcome: ToolOutcome::Failed,
-        duration: std::time::Duration::ZERO,
-        detail: None,
-    }
+    ToolCallRecord::new(&call.call, "Error: the tool call was cancelled before it finished.", ToolOutcome::Failed)
 }
 
 /// The record of a call that panicked outside the tool's own guard.
 fn crashed_record(call: &PendingCall, message: String) -> ToolCallRecord {
-    let name = call.call.function.name.clone();
+    let name = &call.call.function.name;
     tracing::error!(tool = %name, panic = %message, "a tool call panicked");
     ToolCallRecord {
-        id: call.call.id.clone(),
-        result: crashed_text(&name),
-        name,
-        arguments: call.call.function.arguments.clone(),
-        outcome: ToolOutcome::Panicked,
-        duration: std::time::Duration::ZERO,
         detail: Some(message),
+        ..ToolCallRecord::new(&call.call, crashed_text(name), ToolOutcome::Panicked)
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::client::Client;
 use crate::tool::{Tool, ToolSet, ToolSource};
-use crate::wire::{ChatRequest, ResponseFormat, ToolChoice};
+use crate::wire::{ChatRequest, ReasoningEffort, ResponseFormat, ToolChoice};
 
 use super::history::HistoryProcessor;
 use super::hook::BeforeToolCall;
@@ -36,6 +36,9 @@ pub(crate) struct Settings {
     pub name: Option<String>,
     /// Whether spans carry message and argument content (opt-in).
     pub capture_content: bool,
+    /// Tools whose successful result ends the run (L11).
+    pub return_direct: Vec<String>,
+    pub reasoning_effort: Option<ReasoningEffort>,
 }
 
 pub(crate) struct AgentInner {
@@ -107,6 +110,7 @@ impl AgentInner {
         // The encoder drops both when there are no tools (providers reject them without `tools`).
         request.tool_choice = settings.tool_choice.clone();
         request.parallel_tool_calls = settings.parallel_tool_calls;
+        request.reasoning_effort = settings.reasoning_effort.clone();
         request.response_format = output.response_format().or_else(|| settings.response_format.clone());
         request
     }

@@ -60,8 +60,9 @@ impl Agent {
         self.start_from(messages)
     }
 
-    /// A run that continues `messages` (e.g. a session's history with the new input last).
-    pub(crate) fn start_from(&self, messages: Vec<Message>) -> RunState {
+    /// A run that continues `messages`: a stored conversation with the new input last (what a session does).
+    /// The instructions are not added again; the result holds every message, the earlier ones included.
+    pub fn start_from(&self, messages: Vec<Message>) -> RunState {
         RunState::new(messages, self.output.kind())
     }
 
@@ -169,7 +170,7 @@ impl Agent {
     pub(crate) fn time_out(&self, state: &mut RunState, timeout: Duration, partial: Option<Completion>) -> Error {
         if let Phase::Tools(mut tools) = std::mem::replace(&mut state.phase, Phase::Request) {
             for (call, answer) in tools.calls.iter().zip(tools.answers.iter_mut()) {
-                answer.get_or_insert_with(|| Answer::Tool { record: timed_out(call, timeout) });
+                answer.get_or_insert_with(|| Answer::Tool { record: Box::new(timed_out(call, timeout)) });
             }
             self.write_answers(state, tools);
         }
@@ -189,7 +190,10 @@ impl Agent {
             .map(|(_, answer)| answer);
         match slot {
             Some(answer) => {
-                *answer = Some(Answer::Tool { record });
+                if let Some(usage) = &record.usage {
+                    state.transcript.usage += usage.clone();
+                }
+                *answer = Some(Answer::Tool { record: Box::new(record) });
                 Ok(())
             }
             None => Err(StateError::Unexpected(format!("a result for call `{}`, which is not pending", record.id))),
@@ -305,8 +309,27 @@ impl Agent {
     /// Record the answers, then decide.
     fn record(&self, state: &mut RunState, tools: ToolsPhase) -> Option<Step> {
         let final_call = tools.final_index.and_then(|index| tools.calls.get(index)).cloned();
+        let recorded = tools.answers.iter().filter(|answer| matches!(answer, Some(Answer::Tool { .. }))).count();
         let (budget_exceeded, final_answer) = self.write_answers(state, tools);
         self.decide(state, budget_exceeded, final_answer, final_call.as_ref())
+            .or_else(|| self.return_direct(state, recorded))
+    }
+
+    /// L11: the first successful call of the turn to a "return direct" tool ends the run with its result.
+    fn return_direct(&self, state: &mut RunState, recorded: usize) -> Option<Step> {
+        let names = &self.inner.settings.return_direct;
+        if names.is_empty() {
+            return None;
+        }
+        let records = &state.transcript.tool_calls;
+        let turn = &records[records.len().saturating_sub(recorded)..];
+        let direct = turn
+            .iter()
+            .find(|record| record.outcome == ToolOutcome::Success && names.contains(&record.name))?
+            .result
+            .clone();
+        self.output.check_answer(&direct).ok()?;
+        Some(self.finish(state, direct))
     }
 
     /// One tool message per call, right after the assistant turn, in call order (L9); the failure counters
@@ -331,7 +354,7 @@ impl Agent {
                         budget_exceeded = Some(Exhausted { tool, failures, last_error });
                     }
                     state.transcript.messages.push(Message::tool(record.id.clone(), record.result.clone()));
-                    state.transcript.tool_calls.push(record);
+                    state.transcript.tool_calls.push(*record);
                 }
                 Some(Answer::Final { text, answer }) => {
                     state.transcript.messages.push(Message::tool(call.id.clone(), text));
@@ -406,16 +429,9 @@ struct Exhausted {
 
 /// The answer to a call the run's deadline cut short.
 fn timed_out(call: &ToolCall, timeout: Duration) -> ToolCallRecord {
-    ToolCallRecord {
-        id: call.id.clone(),
-        name: call.function.name.clone(),
-        arguments: call.function.arguments.clone(),
-        result: format!(
-            "Error: the call was stopped: the run's time limit ({:.1} s) was reached before it finished.",
-            timeout.as_secs_f64()
-        ),
-        outcome: ToolOutcome::TimedOut,
-        duration: Duration::ZERO,
-        detail: None,
-    }
+    let result = format!(
+        "Error: the call was stopped: the run's time limit ({:.1} s) was reached before it finished.",
+        timeout.as_secs_f64()
+    );
+    ToolCallRecord::new(call, result, ToolOutcome::TimedOut)
 }

@@ -20,6 +20,7 @@
 //! [`Agent::stream`] and [`Session`] drive it in process; a durable executor drives the same machine and
 //! journals the effects.
 
+mod as_tool;
 mod builder;
 mod driver;
 mod error;
@@ -44,6 +45,7 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
+pub use as_tool::AgentTool;
 pub use builder::{AgentBuilder, DEFAULT_CONCURRENCY, DEFAULT_MAX_TURNS, DEFAULT_TOOL_TIMEOUT};
 pub use error::Error;
 pub use events::AgentEvent;

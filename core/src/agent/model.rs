@@ -11,7 +11,7 @@ use tracing::Instrument;
 
 use crate::client::{ChatStream, ClientError};
 use crate::stream::Completion;
-use crate::wire::{ChatRequest, Message};
+use crate::wire::{ArgumentsDelta, ChatRequest, Message};
 
 use super::Agent;
 use super::events::{AgentEvent, EventQueue};
@@ -137,6 +137,14 @@ async fn turn(
             if let Some(text) = choice.delta.content.filter(|text| !text.is_empty()) {
                 events.push(AgentEvent::TextDelta(text));
             }
+            for fragment in choice.delta.tool_calls {
+                let (name, arguments) = match fragment.function {
+                    Some(function) => (function.name, function.arguments.map(arguments_text)),
+                    None => (None, None),
+                };
+                let arguments = arguments.unwrap_or_default();
+                events.push(AgentEvent::ToolCallDelta { index: fragment.index, id: fragment.id, name, arguments });
+            }
         }
     }
     // The stream accumulated every chunk it handed out: the turn is folded once, there.
@@ -172,5 +180,14 @@ impl Drop for Lent<'_> {
         if !self.processed {
             *self.history = messages;
         }
+    }
+}
+
+/// A fragment's arguments as text; Q12: an object is the complete arguments, sent as its JSON.
+fn arguments_text(arguments: ArgumentsDelta) -> String {
+    match arguments {
+        ArgumentsDelta::Text(text) => text,
+        ArgumentsDelta::Value(serde_json::Value::Null) => String::new(),
+        ArgumentsDelta::Value(value) => value.to_string(),
     }
 }

@@ -72,15 +72,7 @@ impl Agent {
     async fn execute_in(&self, call: &ToolCall, approval: Result<Approval, ApprovalError>) -> ToolCallRecord {
         let name = &call.function.name;
         let started = Instant::now();
-        let mut record = ToolCallRecord {
-            id: call.id.clone(),
-            name: name.clone(),
-            arguments: call.function.arguments.clone(),
-            result: String::new(),
-            outcome: ToolOutcome::Success,
-            duration: Duration::ZERO,
-            detail: None,
-        };
+        let mut record = ToolCallRecord::new(call, String::new(), ToolOutcome::Success);
         let Some(tool) = self.inner.tool(name) else {
             // L6: tell the model what exists, so it can pick a real tool.
             record.result =
@@ -109,6 +101,7 @@ impl Agent {
         record.duration = started.elapsed();
         tracing::debug!(duration = ?record.duration, ?outcome, "tool call finished");
         (record.result, record.outcome, record.detail) = (result, outcome, detail);
+        record.usage = ctx.take_usage();
         record
     }
 

@@ -198,7 +198,7 @@ fn step_of(logged_comment_data: &mut bool, event: &Event<'_>) -> Step {
         }
         return Step::Skip;
     }
-    match serde_json::from_slice::<ChatChunk>(data) {
+    match ChatChunk::from_slice(data) {
         Ok(chunk) => Step::Chunk(chunk),
         // Invalid UTF-8 is read as U+FFFD (the event-stream rule) rather than failing the chunk.
         Err(_) if std::str::from_utf8(data).is_err() => match serde_json::from_str(&String::from_utf8_lossy(data)) {

@@ -47,6 +47,17 @@ pub struct ChatChunk {
     pub extra: Map<String, Value>,
 }
 
+impl ChatChunk {
+    /// Decodes one `data:` payload: the usual shape directly, anything else through the lenient decoder. The
+    /// same result as `serde_json::from_slice`, several times faster on what servers normally send.
+    pub fn from_slice(bytes: &[u8]) -> Result<ChatChunk, serde_json::Error> {
+        match super::fast::chunk(bytes) {
+            Some(chunk) => Ok(chunk),
+            None => serde_json::from_slice(bytes),
+        }
+    }
+}
+
 fn chunk_object() -> String {
     "chat.completion.chunk".to_owned()
 }

@@ -40,6 +40,17 @@ pub struct ChatResponse {
     pub extra: Map<String, Value>,
 }
 
+impl ChatResponse {
+    /// Decodes a response body: the usual shape directly, anything else through the lenient decoder. The
+    /// same result as `serde_json::from_slice`, several times faster on what servers normally send.
+    pub fn from_slice(bytes: &[u8]) -> Result<ChatResponse, serde_json::Error> {
+        match super::fast::response(bytes) {
+            Some(response) => Ok(response),
+            None => serde_json::from_slice(bytes),
+        }
+    }
+}
+
 fn completion_object() -> String {
     "chat.completion".to_owned()
 }

@@ -25,6 +25,11 @@ pub use toolsmith_core::stream::{Accumulator, Completion};
 pub use toolsmith_core::wire::{ChatChunk, ChatRequest, ChatResponse, FinishReason, ResponseFormat, ToolChoice, Usage};
 pub use toolsmith_core::wire::{Message, ToolCall};
 
+/// Model Context Protocol: MCP servers' tools in an [`Agent`], and a [`ToolSet`] served as an MCP server.
+#[cfg(feature = "mcp")]
+#[doc(inline)]
+pub use toolsmith_mcp as mcp;
+
 #[doc(hidden)]
 pub mod __private {
     pub use schemars;
@@ -43,6 +48,6 @@ pub mod __private {
     pub use std::vec::Vec;
     pub use toolsmith_core::tool::{
         Tool, ToolContext, ToolDefinition, ToolError, ToolOutput, ToolParameter, ToolResult, Toolbox, assert_parameter,
-        decode_arguments, definition_for,
+        decode_arguments, definition_for, run_blocking,
     };
 }

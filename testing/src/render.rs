@@ -1,5 +1,5 @@
 //! Turns a [`Reply`] into the HTTP response: a `chat.completion` JSON body or a paced SSE stream of
-//! `chat.completion.chunk` events, shaped like OpenAI's (reference §1.2, §1.3).
+//! `chat.completion.chunk` events, shaped like OpenAI's (docs/protocol.md §1.2, §1.3).
 
 use std::convert::Infallible;
 use std::time::Duration;

@@ -2,36 +2,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::{Client, Profile};
-use crate::tool::{RunContext, Tool, ToolSet, ToolSetError, Toolbox};
+use crate::stream::DEFAULT_MAX_TOOL_CALLS;
+use crate::tool::{RunContext, Tool, ToolSet, ToolSetError, ToolSource, Toolbox};
 use crate::wire::{ResponseFormat, ToolChoice};
 
 use super::Agent;
+use super::history::HistoryProcessor;
 use super::hook::BeforeToolCall;
+use super::inner::{AgentInner, Settings};
+use super::limits::UsageLimits;
+use super::output::OutputMode;
 
-/// Everything an agent sends and enforces, fixed when it is built.
-#[derive(Clone)]
-pub(crate) struct Settings {
-    pub model: String,
-    pub instructions: Option<String>,
-    pub temperature: Option<f32>,
-    pub max_tokens: Option<u32>,
-    pub tool_choice: Option<ToolChoice>,
-    pub keep_tool_choice: bool,
-    pub parallel_tool_calls: Option<bool>,
-    pub response_format: Option<ResponseFormat>,
-    pub max_turns: usize,
-    pub concurrency: usize,
-    pub tool_timeout: Option<Duration>,
-    pub max_tool_retries: usize,
-    pub output_retries: usize,
-}
-
-pub(crate) struct AgentInner {
-    pub client: Client,
-    pub settings: Settings,
-    pub tools: ToolSet,
-    pub hook: Option<Arc<dyn BeforeToolCall>>,
-}
+/// The default of [`AgentBuilder::concurrency`].
+pub const DEFAULT_CONCURRENCY: usize = 16;
+/// The default of [`AgentBuilder::tool_timeout`].
+pub const DEFAULT_TOOL_TIMEOUT: Duration = Duration::from_secs(60);
+/// The default of [`AgentBuilder::max_turns`].
+pub const DEFAULT_MAX_TURNS: usize = 10;
 
 /// Builds an [`Agent`]. Start with [`Agent::builder`].
 #[must_use]
@@ -39,7 +26,9 @@ pub struct AgentBuilder {
     client: Client,
     settings: Settings,
     tools: Vec<Arc<dyn Tool>>,
+    sources: Vec<Arc<dyn ToolSource>>,
     hook: Option<Arc<dyn BeforeToolCall>>,
+    history: Option<Arc<dyn HistoryProcessor>>,
 }
 
 impl AgentBuilder {
@@ -55,15 +44,37 @@ impl AgentBuilder {
                 keep_tool_choice: false,
                 parallel_tool_calls: None,
                 response_format: None,
-                max_turns: 10,
-                concurrency: usize::MAX,
-                tool_timeout: None,
+                max_turns: DEFAULT_MAX_TURNS,
+                concurrency: DEFAULT_CONCURRENCY,
+                tool_timeout: Some(DEFAULT_TOOL_TIMEOUT),
                 max_tool_retries: 3,
                 output_retries: 2,
+                max_tool_calls: DEFAULT_MAX_TOOL_CALLS,
+                run_timeout: None,
+                usage_limits: UsageLimits::default(),
+                name: None,
+                capture_content: false,
             },
             tools: Vec::new(),
+            sources: Vec::new(),
             hook: None,
+            history: None,
         }
+    }
+
+    /// The agent's name, reported as `gen_ai.agent.name` and in the name of each run's `invoke_agent` span.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.settings.name = Some(name.into());
+        self
+    }
+
+    /// Records message and tool-argument content on the telemetry spans (`gen_ai.input.messages`,
+    /// `gen_ai.output.messages`, `gen_ai.system_instructions`, `gen_ai.tool.call.arguments`/`result`). Off by
+    /// default: prompts and tool results often hold personal data, and the OpenTelemetry GenAI conventions
+    /// make them opt-in for that reason.
+    pub fn capture_content(mut self, capture: bool) -> Self {
+        self.settings.capture_content = capture;
+        self
     }
 
     /// The system message that starts every conversation.
@@ -90,7 +101,14 @@ impl AgentBuilder {
         self
     }
 
-    /// How many model requests a run may make (default 10); beyond it the run ends with
+    /// Adds tools whose list may change, e.g. an MCP server's: the agent reads the source's current tools at
+    /// every turn, so a change is offered from the next turn on without rebuilding the agent.
+    pub fn tools(mut self, source: impl ToolSource) -> Self {
+        self.sources.push(Arc::new(source));
+        self
+    }
+
+    /// How many model requests a run may make (default [`DEFAULT_MAX_TURNS`], 10); beyond it the run ends with
     /// [`Error::MaxTurns`](super::Error::MaxTurns).
     pub fn max_turns(mut self, max_turns: usize) -> Self {
         self.settings.max_turns = max_turns.max(1);
@@ -135,15 +153,20 @@ impl AgentBuilder {
         self
     }
 
-    /// At most this many tool calls of one turn run at the same time (default: all of them).
+    /// At most this many tool calls of one turn run at the same time (default [`DEFAULT_CONCURRENCY`], 16);
+    /// the others wait for a free place, in call order.
     pub fn concurrency(mut self, limit: usize) -> Self {
         self.settings.concurrency = limit.max(1);
         self
     }
 
-    /// A tool call running longer than this is abandoned and the model is told it timed out (default: none).
-    pub fn tool_timeout(mut self, timeout: Duration) -> Self {
-        self.settings.tool_timeout = Some(timeout);
+    /// A tool call running longer than this is abandoned and the model is told it timed out
+    /// ([`ToolOutcome::TimedOut`](super::ToolOutcome::TimedOut)); default [`DEFAULT_TOOL_TIMEOUT`], 60 s;
+    /// `None` waits for ever. An async tool is stopped at its next `.await`; the body of a sync `#[tool] fn`
+    /// runs on a blocking thread and cannot be stopped: the run stops waiting for it, and it finishes in the
+    /// background.
+    pub fn tool_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.settings.tool_timeout = timeout.into();
         self
     }
 
@@ -158,6 +181,36 @@ impl AgentBuilder {
     /// How many times [`Agent::run_typed`] sends a decoding error back before giving up (default 2).
     pub fn output_retries(mut self, retries: usize) -> Self {
         self.settings.output_retries = retries;
+        self
+    }
+
+    /// At most this many tool calls in one model turn (default [`DEFAULT_MAX_TOOL_CALLS`], 128). A turn with
+    /// more runs none of them and ends the run with [`Error::TooManyToolCalls`](super::Error::TooManyToolCalls);
+    /// a streamed turn stops being read at the first call past the limit.
+    pub fn max_tool_calls(mut self, limit: usize) -> Self {
+        self.settings.max_tool_calls = limit.max(1);
+        self
+    }
+
+    /// A deadline for the whole run: model requests with their retries, tool calls and approvals together
+    /// (default: none, each request and call has its own). Past it the run ends with
+    /// [`Error::RunTimeout`](super::Error::RunTimeout); calls cut short are answered as timed out, so the
+    /// transcript stays a valid history.
+    pub fn run_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.settings.run_timeout = timeout.into();
+        self
+    }
+
+    /// Ceilings on requests, tool calls and tokens per run (default: none), checked before every model request
+    /// and before a turn's calls run.
+    pub fn usage_limits(mut self, limits: UsageLimits) -> Self {
+        self.settings.usage_limits = limits;
+        self
+    }
+
+    /// Rewrites the history sent with each model request (trim, summarise); see [`HistoryProcessor`].
+    pub fn history_processor(mut self, processor: impl HistoryProcessor) -> Self {
+        self.history = Some(Arc::new(processor));
         self
     }
 
@@ -180,8 +233,16 @@ impl AgentBuilder {
             tools.insert(tool)?;
         }
         Ok(Agent {
-            inner: Arc::new(AgentInner { client: self.client, settings: self.settings, tools, hook: self.hook }),
+            inner: Arc::new(AgentInner {
+                client: self.client,
+                settings: self.settings,
+                tools,
+                sources: self.sources,
+                hook: self.hook,
+                history: self.history,
+            }),
             context: RunContext::default(),
+            output: Arc::new(OutputMode::Text),
         })
     }
 

@@ -122,6 +122,14 @@ impl ChatStream {
         stream
     }
 
+    /// At most `limit` tool calls in the turn (default [`DEFAULT_MAX_TOOL_CALLS`](crate::stream::DEFAULT_MAX_TOOL_CALLS)):
+    /// a fragment opening one more ends the stream with a [`ClientError::Stream`] whose code is
+    /// [`TOO_MANY_TOOL_CALLS`](crate::stream::TOO_MANY_TOOL_CALLS), carrying the calls within the limit.
+    pub fn max_tool_calls(mut self, limit: usize) -> Self {
+        self.acc.set_max_tool_calls(limit);
+        self
+    }
+
     /// What has arrived so far, as a turn.
     pub fn partial(&self) -> Completion {
         self.acc.partial()

@@ -9,6 +9,7 @@ use crate::wire::error_body::floor_char_boundary;
 
 /// Which deadline ran out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TimeoutPhase {
     /// Opening the TCP/TLS connection.
     Connect,

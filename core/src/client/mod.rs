@@ -147,6 +147,12 @@ impl Client {
         Client { inner: Arc::clone(&self.inner), profile: Arc::new(profile) }
     }
 
+    /// The endpoint's host and port (`server.address`/`server.port` on telemetry spans).
+    pub(crate) fn server(&self) -> Option<(&str, u16)> {
+        let endpoint = &self.inner.endpoint;
+        Some((endpoint.host_str()?, endpoint.port_or_known_default()?))
+    }
+
     /// The API base URL as configured (credentials in it included: print it with care; `Debug` redacts them).
     pub fn base_url(&self) -> &str {
         &self.inner.base_url

@@ -32,6 +32,7 @@ pub enum ReasoningEffortField {
 
 /// How tool-call ids are written when a conversation is replayed (Q18).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ToolCallIds {
     /// Exactly as the model (or the agent) made them.
     AsIs,

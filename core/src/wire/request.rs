@@ -172,6 +172,7 @@ pub struct StreamOptions {
 
 /// `tool_choice`: `"none"`, `"auto"`, `"required"` or `{"type":"function","function":{"name":...}}`.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum ToolChoice {
     /// The model must not call tools.
     None,
@@ -237,6 +238,7 @@ impl<'de> Deserialize<'de> for ToolChoice {
 /// `response_format`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ResponseFormat {
     /// Plain text (the default).
     Text,

@@ -104,6 +104,7 @@ impl ChatStream {
                         .collect(),
                 },
                 finish_reason: choice.finish_reason,
+                logprobs: choice.logprobs,
                 extra: choice.extra,
             })
             .collect();
@@ -115,6 +116,7 @@ impl ChatStream {
             choices,
             usage: response.usage,
             system_fingerprint: response.system_fingerprint,
+            service_tier: response.service_tier,
             ..ChatChunk::default()
         };
         let mut stream = Self::from_bytes(futures::stream::empty(), max_event_bytes);

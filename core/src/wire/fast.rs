@@ -84,8 +84,8 @@ struct FastResponse {
     usage: Option<Obj<FastUsage>>,
     #[serde(default)]
     system_fingerprint: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    service_tier: Option<Value>,
+    #[serde(default)]
+    service_tier: Option<String>,
 }
 
 fn completion_object() -> String {
@@ -140,8 +140,6 @@ struct FastFunction {
 
 impl From<FastResponse> for ChatResponse {
     fn from(fast: FastResponse) -> Self {
-        let mut extra = Map::new();
-        keep(&mut extra, "service_tier", fast.service_tier);
         ChatResponse {
             id: fast.id,
             object: fast.object,
@@ -150,7 +148,8 @@ impl From<FastResponse> for ChatResponse {
             choices: fast.choices.into_iter().map(|c| c.0.into()).collect(),
             usage: fast.usage.map(|u| u.0.into()),
             system_fingerprint: fast.system_fingerprint,
-            extra,
+            service_tier: fast.service_tier,
+            extra: Map::new(),
         }
     }
 }
@@ -204,8 +203,8 @@ struct FastChunk {
     usage: Option<Obj<FastUsage>>,
     #[serde(default)]
     system_fingerprint: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    service_tier: Option<Value>,
+    #[serde(default)]
+    service_tier: Option<String>,
     #[serde(default, deserialize_with = "present")]
     obfuscation: Option<Value>,
 }
@@ -223,7 +222,7 @@ struct FastChunkChoice {
     delta: Option<Obj<FastDelta>>,
     #[serde(default)]
     finish_reason: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default)]
     logprobs: Option<Value>,
 }
 
@@ -267,7 +266,6 @@ struct FastFunctionDelta {
 impl From<FastChunk> for ChatChunk {
     fn from(fast: FastChunk) -> Self {
         let mut extra = Map::new();
-        keep(&mut extra, "service_tier", fast.service_tier);
         keep(&mut extra, "obfuscation", fast.obfuscation);
         ChatChunk {
             id: fast.id,
@@ -279,6 +277,7 @@ impl From<FastChunk> for ChatChunk {
             x_groq: None,
             error: None,
             system_fingerprint: fast.system_fingerprint,
+            service_tier: fast.service_tier,
             extra,
         }
     }
@@ -286,8 +285,6 @@ impl From<FastChunk> for ChatChunk {
 
 impl From<FastChunkChoice> for ChunkChoice {
     fn from(fast: FastChunkChoice) -> Self {
-        let mut extra = Map::new();
-        keep(&mut extra, "logprobs", fast.logprobs);
         let delta = fast.delta.map(|Obj(d)| Delta {
             role: d.role,
             content: d.content,
@@ -311,7 +308,8 @@ impl From<FastChunkChoice> for ChunkChoice {
             index: fast.index,
             delta: delta.unwrap_or_default(),
             finish_reason: finish_reason(fast.finish_reason),
-            extra,
+            logprobs: fast.logprobs,
+            extra: Map::new(),
         }
     }
 }

@@ -12,6 +12,9 @@
 //!     [--runs N] [--concurrency C] [--warmup W] [--model M] [--in-flight] [--probe]
 //! ```
 //!
+//! toolsmith's tool is an `async fn` (run in place, as the floor runs its tool); `--sync-tool` uses the same
+//! tool as a sync `fn`, which toolsmith runs on the blocking pool (a thread hand-off per call).
+//!
 //! `report` starts the server, checks both clients send the same bytes, then measures per mode (JSON,
 //! streamed) and concurrency (1, 64): runs/s as medians of alternating pairs of client processes, p50/p99
 //! latency, peak RSS; instructions per run under `valgrind --tool=callgrind` on the client process only, as
@@ -38,14 +41,32 @@ const INSTRUCTIONS: &str = "You are a calculator. Use the tools.";
 const PROMPT: &str = "What is 40 + 2?";
 const ANSWER: &str = "40 + 2 = 42.";
 
-/// Add two numbers.
-///
-/// # Arguments
-/// * `a` - First number.
-/// * `b` - Second number.
-#[toolsmith::tool]
-fn add(a: i64, b: i64) -> i64 {
-    a + b
+/// The tool as a sync `fn`: toolsmith runs sync bodies on the blocking pool (`spawn_blocking`), so a slow
+/// body cannot stall the runtime; that hand-off to another thread is part of each run.
+mod sync_tool {
+    /// Add two numbers.
+    ///
+    /// # Arguments
+    /// * `a` - First number.
+    /// * `b` - Second number.
+    #[toolsmith::tool]
+    pub fn add(a: i64, b: i64) -> i64 {
+        a + b
+    }
+}
+
+/// The same tool (same name, same schema, same request bytes) as an `async fn`, run in place like the floor
+/// runs its tool: what is left is the client's own cost.
+mod async_tool {
+    /// Add two numbers.
+    ///
+    /// # Arguments
+    /// * `a` - First number.
+    /// * `b` - Second number.
+    #[toolsmith::tool]
+    pub async fn add(a: i64, b: i64) -> i64 {
+        a + b
+    }
 }
 
 /// The first text delta's latency, when probing.
@@ -82,7 +103,7 @@ enum Side {
 }
 
 impl Side {
-    fn new(name: &str, base_url: &str, model: &str) -> Result<Side, BoxError> {
+    fn new(name: &str, base_url: &str, model: &str, sync_tool: bool) -> Result<Side, BoxError> {
         Ok(match name {
             "toolsmith" => {
                 let client = Client::builder()
@@ -90,7 +111,9 @@ impl Side {
                     .api_key("sk-bench")
                     .header("x-bench-side", "toolsmith")
                     .build()?;
-                Side::Toolsmith(Agent::builder(client, model).instructions(INSTRUCTIONS).tool(add).build())
+                let builder = Agent::builder(client, model).instructions(INSTRUCTIONS);
+                let builder = if sync_tool { builder.tool(sync_tool::add) } else { builder.tool(async_tool::add) };
+                Side::Toolsmith(builder.build())
             }
             "floor" => Side::Floor(floor::Floor::new(base_url, model)?),
             other => return Err(format!("unknown side {other:?} (toolsmith or floor)").into()),
@@ -130,6 +153,7 @@ struct ClientOptions {
     model: String,
     in_flight: bool,
     probe: bool,
+    sync_tool: bool,
 }
 
 fn status_kb(field: &str) -> u64 {
@@ -169,7 +193,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 async fn client(options: ClientOptions) -> Result<(), BoxError> {
     raise_fd_limit(65_536);
-    let side = Arc::new(Side::new(&options.side, &options.url, &options.model)?);
+    let side = Arc::new(Side::new(&options.side, &options.url, &options.model, options.sync_tool)?);
     let stream = options.stream;
     let check = |output: &str| -> Result<(), BoxError> {
         if output != ANSWER && !options.probe {
@@ -268,7 +292,7 @@ loadbench: a two-turn tool run, toolsmith vs a hand-written floor, the model ser
   report [--quick] [--pairs P] [--runs-c1 N] [--runs-c64 N] [--callgrind-runs N] [--in-flight N] [--probes N]
   serve [--port P]
   client --side toolsmith|floor --mode json|stream --url URL [--runs N] [--concurrency C] [--warmup W]
-         [--model M] [--in-flight] [--probe]";
+         [--model M] [--in-flight] [--probe] [--sync-tool]";
 
 fn main() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -291,6 +315,7 @@ fn main() -> Result<(), BoxError> {
                 model: value(&args, "--model", MODEL.to_owned())?,
                 in_flight: flag(&args, "--in-flight"),
                 probe: flag(&args, "--probe"),
+                sync_tool: flag(&args, "--sync-tool"),
             };
             runtime.block_on(client(options))
         }

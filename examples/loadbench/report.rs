@@ -166,6 +166,36 @@ pub async fn report(args: &[String]) -> Result<(), BoxError> {
     }
     println!();
 
+    // The same runs with toolsmith's tool as a sync `fn` (the floor is unchanged): the cost of running sync
+    // bodies on the blocking pool.
+    println!("Sync `#[tool] fn` (run on the blocking pool):\n");
+    println!("| mode | concurrency | floor runs/s | toolsmith runs/s | ratio (median of pairs) |");
+    println!("|---|---:|---:|---:|---:|");
+    for (concurrency, runs) in [(1usize, runs_c1), (64, runs_c64)] {
+        for mode in MODES {
+            let (mut floor, mut ours, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..pairs.min(3) {
+                let extra = ["--runs", &runs.to_string(), "--concurrency", &concurrency.to_string(), "--warmup", "100"]
+                    .map(str::to_owned);
+                let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+                let f = client(url, "floor", mode, &extra)?;
+                let mut sync = extra.clone();
+                sync.push("--sync-tool");
+                let t = client(url, "toolsmith", mode, &sync)?;
+                ratios.push(num(&t, "runs_per_s") / num(&f, "runs_per_s"));
+                floor.push(num(&f, "runs_per_s"));
+                ours.push(num(&t, "runs_per_s"));
+            }
+            println!(
+                "| {mode} | {concurrency} | {:.0} | {:.0} | **{:.2}** |",
+                median(floor),
+                median(ours),
+                median(ratios)
+            );
+        }
+    }
+    println!();
+
     if callgrind_runs > 0 {
         println!("| mode | floor instructions/run | toolsmith instructions/run | ratio |");
         println!("|---|---:|---:|---:|");
@@ -192,7 +222,7 @@ pub async fn report(args: &[String]) -> Result<(), BoxError> {
     println!("|---|---:|---:|---:|---|");
     for side in SIDES {
         let n = in_flight.to_string();
-        let held = client(url, side, "json", &["--runs", &n, "--in-flight", "--model", "hold-3000", "--warmup", "20"])?;
+        let held = client(url, side, "json", &["--runs", &n, "--in-flight", "--model", "hold-3000", "--warmup", "2"])?;
         let p = probes.to_string();
         let probe = client(url, side, "stream", &["--runs", &p, "--probe", "--model", "probe", "--warmup", "20"])?;
         println!(

@@ -172,6 +172,8 @@ impl ChatStream {
 }
 
 /// What one event means for the stream.
+// The chunk is the usual case: boxing it would cost an allocation per chunk to shrink the rare ones.
+#[allow(clippy::large_enum_variant)]
 enum Step {
     Chunk(ChatChunk),
     Skip,

@@ -18,8 +18,12 @@ type Inner = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 /// fires early, so a long stream costs no timer work per chunk (each reset takes the runtime's timer lock).
 pub(crate) struct Body {
     inner: Inner,
-    idle: Option<(Duration, Pin<Box<Sleep>>)>,
-    deadline: Option<(Instant, Pin<Box<Sleep>>)>,
+    idle: Option<Duration>,
+    deadline: Option<Instant>,
+    /// The timers, made on the first read that has to wait: a body that is already there (a JSON answer, the
+    /// usual case on a fast network) never registers one.
+    idle_sleep: Option<Pin<Box<Sleep>>>,
+    deadline_sleep: Option<Pin<Box<Sleep>>>,
     last_activity: Instant,
     received: u64,
     limit: u64,
@@ -35,8 +39,10 @@ impl Body {
     ) -> Self {
         Body {
             inner: Box::pin(response.bytes_stream()),
-            idle: idle.map(|idle| (idle, Box::pin(tokio::time::sleep(idle)))),
-            deadline: deadline.map(|at| (at, Box::pin(tokio::time::sleep_until(at)))),
+            idle,
+            deadline,
+            idle_sleep: None,
+            deadline_sleep: None,
             last_activity: Instant::now(),
             received: 0,
             limit,
@@ -75,7 +81,7 @@ impl Stream for Body {
                 }
                 let now = Instant::now();
                 // A body that never makes the reader wait must still meet the total deadline.
-                if self.deadline.as_ref().is_some_and(|(at, _)| now >= *at) {
+                if self.deadline.is_some_and(|at| now >= at) {
                     return self.fail(ClientError::Timeout { phase: TimeoutPhase::Total });
                 }
                 self.last_activity = now;
@@ -90,15 +96,17 @@ impl Stream for Body {
                 Poll::Ready(None)
             }
             Poll::Pending => {
-                if let Some((_, deadline)) = self.deadline.as_mut()
-                    && deadline.as_mut().poll(cx).is_ready()
-                {
-                    return self.fail(ClientError::Timeout { phase: TimeoutPhase::Total });
+                let this = &mut *self;
+                if let Some(at) = this.deadline {
+                    let sleep = this.deadline_sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
+                    if sleep.as_mut().poll(cx).is_ready() {
+                        return self.fail(ClientError::Timeout { phase: TimeoutPhase::Total });
+                    }
                 }
-                let last_activity = self.last_activity;
-                if let Some((idle, sleep)) = self.idle.as_mut() {
+                // An idle timeout too large to represent means none.
+                if let Some(quiet_until) = this.idle.and_then(|idle| this.last_activity.checked_add(idle)) {
+                    let sleep = this.idle_sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(quiet_until)));
                     while sleep.as_mut().poll(cx).is_ready() {
-                        let quiet_until = last_activity + *idle;
                         if Instant::now() >= quiet_until {
                             return self.fail(ClientError::Timeout { phase: TimeoutPhase::Idle });
                         }

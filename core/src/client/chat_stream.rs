@@ -104,6 +104,7 @@ impl ChatStream {
                         .collect(),
                 },
                 finish_reason: choice.finish_reason,
+                logprobs: choice.logprobs,
                 extra: choice.extra,
             })
             .collect();
@@ -115,6 +116,7 @@ impl ChatStream {
             choices,
             usage: response.usage,
             system_fingerprint: response.system_fingerprint,
+            service_tier: response.service_tier,
             ..ChatChunk::default()
         };
         let mut stream = Self::from_bytes(futures::stream::empty(), max_event_bytes);
@@ -170,6 +172,8 @@ impl ChatStream {
 }
 
 /// What one event means for the stream.
+// The chunk is the usual case: boxing it would cost an allocation per chunk to shrink the rare ones.
+#[allow(clippy::large_enum_variant)]
 enum Step {
     Chunk(ChatChunk),
     Skip,
@@ -206,7 +210,7 @@ fn step_of(logged_comment_data: &mut bool, event: &Event<'_>) -> Step {
         }
         return Step::Skip;
     }
-    match serde_json::from_slice::<ChatChunk>(data) {
+    match ChatChunk::from_slice(data) {
         Ok(chunk) => Step::Chunk(chunk),
         // Invalid UTF-8 is read as U+FFFD (the event-stream rule) rather than failing the chunk.
         Err(_) if std::str::from_utf8(data).is_err() => match serde_json::from_str(&String::from_utf8_lossy(data)) {

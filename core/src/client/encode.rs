@@ -137,11 +137,9 @@ impl Serialize for WireRequest<'_> {
         // A typed effort decides the reasoning fields: `extra` does not add the other spelling.
         let typed_effort = r.reasoning_effort.is_some();
         for (key, value) in &r.extra {
-            let effort_key = matches!(key.as_str(), "reasoning_effort" | "reasoning");
-            if !written.contains(&key.as_str())
-                && !NEVER_FROM_EXTRA.contains(&key.as_str())
-                && !(typed_effort && effort_key)
-            {
+            let effort_key = typed_effort && matches!(key.as_str(), "reasoning_effort" | "reasoning");
+            let dropped = written.contains(&key.as_str()) || NEVER_FROM_EXTRA.contains(&key.as_str()) || effort_key;
+            if !dropped {
                 map.serialize_entry(key, value)?;
             }
         }

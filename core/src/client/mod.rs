@@ -299,7 +299,7 @@ fn decode_response(bytes: &[u8]) -> Result<ChatResponse, ClientError> {
     // Fast path: a normal answer decodes straight into the typed response. Going through a `Value` first cost
     // a third of the client's instructions per plain turn (callgrind, examples/loadbench.rs). Anything else
     // (no choices, an error body, a duplicate key) takes the slow path below, which decides as before.
-    if let Ok(response) = serde_json::from_slice::<ChatResponse>(bytes)
+    if let Ok(response) = ChatResponse::from_slice(bytes)
         && !response.choices.is_empty()
     {
         return Ok(response);

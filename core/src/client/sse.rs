@@ -310,10 +310,10 @@ impl Decoder {
     }
 
     fn strip_bom<'l>(&mut self, start: usize, line: &'l [u8]) -> (usize, &'l [u8]) {
-        if std::mem::take(&mut self.first_line) {
-            if let Some(rest) = line.strip_prefix(b"\xEF\xBB\xBF") {
-                return (start + 3, rest);
-            }
+        if std::mem::take(&mut self.first_line)
+            && let Some(rest) = line.strip_prefix(b"\xEF\xBB\xBF")
+        {
+            return (start + 3, rest);
         }
         (start, line)
     }

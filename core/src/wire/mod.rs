@@ -5,6 +5,7 @@
 
 mod chunk;
 pub(crate) mod error_body;
+mod fast;
 mod finish_reason;
 mod message;
 mod request;

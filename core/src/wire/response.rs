@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use super::chunk::lenient_opt_string;
 use super::finish_reason::{FinishReason, lenient_finish_reason};
 use super::message::{AssistantMessage, null_as_default};
 use super::usage::{Usage, lenient_usage};
@@ -35,9 +36,24 @@ pub struct ChatResponse {
     /// Backend configuration fingerprint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system_fingerprint: Option<String>,
-    /// Unknown fields (`service_tier`, `provider`, `prompt_filter_results`...), kept verbatim.
+    /// The service tier that answered (OpenAI: `default`, `flex`, `priority`...); `None` when missing or not a
+    /// string.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient_opt_string")]
+    pub service_tier: Option<String>,
+    /// Unknown fields (`provider`, `prompt_filter_results`...), kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl ChatResponse {
+    /// Decodes a response body: the usual shape directly, anything else through the lenient decoder. The
+    /// same result as `serde_json::from_slice`, several times faster on what servers normally send.
+    pub fn from_slice(bytes: &[u8]) -> Result<ChatResponse, serde_json::Error> {
+        match super::fast::response(bytes) {
+            Some(response) => Ok(response),
+            None => serde_json::from_slice(bytes),
+        }
+    }
 }
 
 fn completion_object() -> String {

@@ -655,7 +655,7 @@ async fn live_mcp_tool_call() {
         .build();
     let started = Instant::now();
     let (messages, calls) = match agent.run("What is 17 plus 25?").await {
-        Ok(result) => (result.messages, result.tool_calls),
+        Ok(result) => (result.messages.clone(), result.tool_calls.clone()),
         Err(error) => {
             let framework = framework_error(&error);
             assert!(framework.is_none(), "framework error through MCP: {framework:?}");

@@ -52,12 +52,29 @@ impl AgentBuilder {
                 max_tool_calls: DEFAULT_MAX_TOOL_CALLS,
                 run_timeout: None,
                 usage_limits: UsageLimits::default(),
+                name: None,
+                capture_content: false,
             },
             tools: Vec::new(),
             sources: Vec::new(),
             hook: None,
             history: None,
         }
+    }
+
+    /// The agent's name, reported as `gen_ai.agent.name` and in the name of each run's `invoke_agent` span.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.settings.name = Some(name.into());
+        self
+    }
+
+    /// Records message and tool-argument content on the telemetry spans (`gen_ai.input.messages`,
+    /// `gen_ai.output.messages`, `gen_ai.system_instructions`, `gen_ai.tool.call.arguments`/`result`). Off by
+    /// default: prompts and tool results often hold personal data, and the OpenTelemetry GenAI conventions
+    /// make them opt-in for that reason.
+    pub fn capture_content(mut self, capture: bool) -> Self {
+        self.settings.capture_content = capture;
+        self
     }
 
     /// The system message that starts every conversation.

@@ -18,6 +18,7 @@ use super::machine::Step;
 use super::model::{self, Deadline, TurnFailure};
 use super::result::{RunResult, ToolCallRecord, ToolOutcome};
 use super::state::{PendingCall, RunState, StateError};
+use super::telemetry;
 
 /// Runs `state` to its end.
 pub(crate) async fn drive(
@@ -25,13 +26,17 @@ pub(crate) async fn drive(
     state: &mut RunState,
     events: Option<&EventQueue>,
 ) -> Result<RunResult, Error> {
-    let span = tracing::info_span!(
-        "toolsmith.run",
-        model = %agent.inner.settings.model,
-        tools = agent.inner.tools.len(),
-        turns = tracing::field::Empty,
-    );
-    steps(agent, state, events).instrument(span).await
+    let settings = &agent.inner.settings;
+    let span = telemetry::invoke_agent(settings.name.as_deref(), agent.provider_name(), &settings.model);
+    let result = steps(agent, state, events).instrument(span.clone()).await;
+    match &result {
+        Ok(run) => telemetry::record_usage(&span, &run.usage),
+        Err(error) => {
+            telemetry::record_usage(&span, &error.transcript().usage);
+            telemetry::record_error(&span, &telemetry::run_error_type(error));
+        }
+    }
+    result
 }
 
 async fn steps(agent: &Agent, state: &mut RunState, events: Option<&EventQueue>) -> Result<RunResult, Error> {
@@ -43,16 +48,14 @@ async fn steps(agent: &Agent, state: &mut RunState, events: Option<&EventQueue>)
         match agent.next_step(state) {
             Step::Model(request) => {
                 let turn = request.turn();
-                let span = tracing::info_span!("toolsmith.turn", turn);
                 let turn_done = model::complete(agent, &mut template, state, request, events, &mut deadline);
-                let completion = match turn_done.instrument(span).await {
+                let completion = match turn_done.await {
                     Ok(completion) => completion,
                     Err(TurnFailure::Client { source, partial }) => return Err(agent.fail_turn(state, source, partial)),
                     Err(TurnFailure::Deadline { partial }) => {
                         return Err(agent.time_out(state, timeout.unwrap_or_default(), partial));
                     }
                 };
-                tracing::Span::current().record("turns", turn);
                 if let Some(events) = events {
                     events.push(AgentEvent::TurnFinished {
                         turn,
@@ -103,12 +106,16 @@ async fn run_calls(
     let spawn = |running: &mut JoinSet<_>, index: usize, call: &PendingCall| {
         announce(events, call);
         let (agent, call, events) = (agent.clone(), call.clone(), events.cloned());
-        let task = running.spawn(async move {
-            let record = agent.call_tool(&call).await;
-            // Pushed before the task completes, which wakes the run.
-            report(events.as_ref(), &record);
-            record
-        });
+        // `in_current_span`: the call's `execute_tool` span stays a child of the run's.
+        let task = running.spawn(
+            async move {
+                let record = agent.call_tool(&call).await;
+                // Pushed before the task completes, which wakes the run.
+                report(events.as_ref(), &record);
+                record
+            }
+            .in_current_span(),
+        );
         (task.id(), index)
     };
     for (index, call) in queued.by_ref().take(limit) {

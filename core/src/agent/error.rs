@@ -15,9 +15,9 @@ pub enum Error {
     /// The model request failed (HTTP status, timeout, connection, malformed or interrupted stream).
     #[error("model request failed: {source}")]
     Client {
-        /// What the client reported.
+        /// What the client reported (boxed: it is large, and errors travel in `Result`s).
         #[source]
-        source: ClientError,
+        source: Box<ClientError>,
         /// What the failed turn had streamed before it failed (a timeout, a broken connection, an in-band
         /// error...), when anything had arrived; not added to the transcript. See [`Error::partial`].
         partial: Option<Box<Completion>>,

@@ -32,6 +32,10 @@ pub(crate) struct Settings {
     pub max_tool_calls: usize,
     pub run_timeout: Option<Duration>,
     pub usage_limits: UsageLimits,
+    /// The agent's name in its `invoke_agent` span.
+    pub name: Option<String>,
+    /// Whether spans carry message and argument content (opt-in).
+    pub capture_content: bool,
 }
 
 pub(crate) struct AgentInner {

@@ -161,7 +161,7 @@ impl Agent {
         }
         // A stream error carries its own partial turn.
         let partial = partial.filter(|_| source.partial().is_none()).map(Box::new);
-        Error::Client { source, partial, transcript: state.take_transcript() }
+        Error::Client { source: Box::new(source), partial, transcript: state.take_transcript() }
     }
 
     /// Ends the run at its deadline: calls still pending are answered as timed out, so the history stays valid
@@ -315,7 +315,7 @@ impl Agent {
         &self,
         state: &mut RunState,
         tools: ToolsPhase,
-    ) -> (Option<(String, usize, String)>, Option<Result<String, String>>) {
+    ) -> (Option<Exhausted>, Option<Result<String, String>>) {
         let ToolsPhase { calls, answers, .. } = tools;
         let budget = self.inner.settings.max_tool_retries;
         let mut final_answer = None;
@@ -327,7 +327,8 @@ impl Agent {
                     let failures = state.failures.entry(record.name.clone()).or_insert(0);
                     *failures = if failed { *failures + 1 } else { 0 };
                     if failed && *failures > budget && budget_exceeded.is_none() {
-                        budget_exceeded = Some((record.name.clone(), *failures, record.result.clone()));
+                        let (tool, failures, last_error) = (record.name.clone(), *failures, record.result.clone());
+                        budget_exceeded = Some(Exhausted { tool, failures, last_error });
                     }
                     state.transcript.messages.push(Message::tool(record.id.clone(), record.result.clone()));
                     state.transcript.tool_calls.push(record);
@@ -347,11 +348,11 @@ impl Agent {
     fn decide(
         &self,
         state: &mut RunState,
-        budget_exceeded: Option<(String, usize, String)>,
+        budget_exceeded: Option<Exhausted>,
         final_answer: Option<Result<String, String>>,
         final_call: Option<&ToolCall>,
     ) -> Option<Step> {
-        if let Some((tool, failures, last_error)) = budget_exceeded {
+        if let Some(Exhausted { tool, failures, last_error }) = budget_exceeded {
             let budget = self.inner.settings.max_tool_retries;
             let transcript = state.take_transcript();
             return Some(Step::Done(Err(Error::ToolRetriesExceeded {
@@ -394,6 +395,13 @@ impl Agent {
     pub(crate) fn invalid_state(&self, state: &RunState, source: StateError) -> Error {
         Error::InvalidState { source, transcript: Box::new(state.transcript.clone()) }
     }
+}
+
+/// A tool past its budget of consecutive failures (L7).
+struct Exhausted {
+    tool: String,
+    failures: usize,
+    last_error: String,
 }
 
 /// The answer to a call the run's deadline cut short.

@@ -36,6 +36,7 @@ mod result;
 mod session;
 mod state;
 mod stream;
+mod telemetry;
 mod tool_call;
 
 use std::sync::Arc;

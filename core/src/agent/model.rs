@@ -7,6 +7,7 @@ use std::pin::Pin;
 use futures::StreamExt;
 use futures::future::Either;
 use tokio::time::{Instant, Sleep};
+use tracing::Instrument;
 
 use crate::client::{ChatStream, ClientError};
 use crate::stream::Completion;
@@ -16,6 +17,7 @@ use super::Agent;
 use super::events::{AgentEvent, EventQueue};
 use super::machine::ModelRequest;
 use super::state::RunState;
+use super::telemetry;
 
 impl Agent {
     /// Makes the model request of a [`Step::Model`](super::Step::Model) (not streamed) and returns the turn;
@@ -85,12 +87,33 @@ pub(crate) async fn complete(
     template.tool_choice = request.tool_choice;
     agent.inner.refresh_tools(template, &agent.output);
     let lent = Lent::new(template, &mut state.transcript.messages, request.messages);
+    let capture = agent.inner.settings.capture_content;
+    let client = &agent.inner.client;
+    let span = telemetry::chat(agent.provider_name(), lent.request, client.server(), capture);
+    let result = turn(agent, lent.request, events, deadline).instrument(span.clone()).await;
+    match &result {
+        Ok(completion) => telemetry::record_completion(&span, completion, capture),
+        Err(TurnFailure::Client { source, .. }) => {
+            telemetry::record_error(&span, &telemetry::client_error_type(source))
+        }
+        Err(TurnFailure::Deadline { .. }) => telemetry::record_error(&span, "timeout"),
+    }
+    result
+}
+
+/// The request and, when streamed, the forwarding of its deltas.
+async fn turn(
+    agent: &Agent,
+    request: &ChatRequest,
+    events: Option<&EventQueue>,
+    deadline: &mut Deadline,
+) -> Result<Completion, TurnFailure> {
     let client = &agent.inner.client;
     let Some(events) = events else {
-        let response = deadline.race(client.chat(lent.request)).await;
+        let response = deadline.race(client.chat(request)).await;
         return Ok(response.ok_or(TurnFailure::Deadline { partial: None })??.into_completion()?);
     };
-    let stream = deadline.race(client.chat_stream(lent.request)).await;
+    let stream = deadline.race(client.chat_stream(request)).await;
     let stream = stream.ok_or(TurnFailure::Deadline { partial: None })??;
     let mut stream = stream.max_tool_calls(agent.inner.settings.max_tool_calls);
     let mut received = false;
@@ -104,6 +127,9 @@ pub(crate) async fn complete(
             Some(Some(Err(source))) => return Err(TurnFailure::Client { source, partial: partial(&stream) }),
         };
         received = true;
+        // Chunks already buffered are ready without touching the socket, which is what spends the task's
+        // budget: spend it per chunk, so a flood of buffered events yields to the runtime's other tasks.
+        tokio::task::consume_budget().await;
         for choice in chunk.choices.into_iter().filter(|choice| choice.index == 0) {
             if let Some(text) = choice.delta.reasoning_content.filter(|text| !text.is_empty()) {
                 events.push(AgentEvent::ReasoningDelta(text));

@@ -149,8 +149,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Your own `reqwest::Client` (proxies, TLS roots, pools). Its timeouts apply in addition to the idle and
-    /// total deadlines.
+    /// Your own `reqwest::Client` (proxies, TLS roots, pools); start from [`super::http_client_builder`] to keep
+    /// toolsmith's TLS set-up. Its timeouts apply in addition to the idle and total deadlines.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -200,8 +200,7 @@ impl ClientBuilder {
         let http = match self.http {
             Some(http) => http,
             None => {
-                let mut builder =
-                    reqwest::Client::builder().user_agent(concat!("toolsmith/", env!("CARGO_PKG_VERSION")));
+                let mut builder = super::http_client_builder();
                 if let Some(timeout) = self.connect_timeout {
                     builder = builder.connect_timeout(timeout);
                 }
@@ -228,15 +227,16 @@ impl ClientBuilder {
 }
 
 fn endpoint(base_url: &str) -> Result<reqwest::Url, ClientError> {
-    let url = format!("{}/chat/completions", base_url.trim_end_matches('/'));
     let shown = redact_url(base_url);
-    let parsed =
-        reqwest::Url::parse(&url).map_err(|e| ClientError::config(format!("invalid base URL {shown:?}: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
+    // The base itself must be a URL with a host: `http://` joined with the path would read `chat` as the host.
+    let base = reqwest::Url::parse(base_url.trim())
+        .map_err(|e| ClientError::config(format!("invalid base URL {shown:?}: {e}")))?;
+    if !matches!(base.scheme(), "http" | "https") {
         return Err(ClientError::config(format!("the base URL {shown:?} is not http or https")));
     }
-    if parsed.cannot_be_a_base() || parsed.host_str().is_none_or(str::is_empty) {
+    if base.host_str().is_none_or(str::is_empty) {
         return Err(ClientError::config(format!("the base URL {shown:?} has no host")));
     }
-    Ok(parsed)
+    let url = format!("{}/chat/completions", base_url.trim().trim_end_matches('/'));
+    reqwest::Url::parse(&url).map_err(|e| ClientError::config(format!("invalid base URL {shown:?}: {e}")))
 }

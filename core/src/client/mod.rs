@@ -32,6 +32,7 @@ mod profile;
 mod retry;
 mod secret;
 pub mod sse;
+mod tls;
 
 pub use chat_stream::ChatStream;
 pub(crate) use chat_stream::in_band_retryable;
@@ -41,8 +42,9 @@ pub use config::{
 };
 pub use encode::replay_arguments;
 pub use error::{ClientError, TimeoutPhase};
-pub use profile::{MaxTokensField, Profile, ToolCallContent, ToolCallIds};
+pub use profile::{MaxTokensField, Profile, ReasoningEffortField, ToolCallContent, ToolCallIds};
 pub use retry::RetryPolicy;
+pub use tls::http_client_builder;
 
 use std::fmt;
 use std::sync::Arc;
@@ -143,6 +145,12 @@ impl Client {
     /// The same client (sharing its connection pool) with another profile.
     pub fn with_profile(&self, profile: Profile) -> Client {
         Client { inner: Arc::clone(&self.inner), profile: Arc::new(profile) }
+    }
+
+    /// The endpoint's host and port (`server.address`/`server.port` on telemetry spans).
+    pub(crate) fn server(&self) -> Option<(&str, u16)> {
+        let endpoint = &self.inner.endpoint;
+        Some((endpoint.host_str()?, endpoint.port_or_known_default()?))
     }
 
     /// The API base URL as configured (credentials in it included: print it with care; `Debug` redacts them).

@@ -5,7 +5,8 @@
 use serde_json::{Value, json};
 
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().expect("reqwest client")
+    // reqwest 0.13 without a process-wide crypto provider: toolsmith's TLS set-up.
+    toolsmith_core::client::http_client_builder().no_proxy().build().expect("reqwest client")
 }
 
 pub struct Raw {

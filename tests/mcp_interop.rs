@@ -270,6 +270,36 @@ async fn wait_for(flag: &AtomicBool, message: &str) {
     }
 }
 
+/// The router mounted in an app that checks a bearer token and a header: the client sends both, and its
+/// `Debug` shows neither value.
+async fn headers_and_bearer_token_reach_the_server() {
+    use axum::extract::Request;
+    use axum::http::StatusCode;
+    use axum::middleware::{self, Next};
+    use axum::response::Response;
+
+    async fn check(request: Request, next: Next) -> Result<Response, StatusCode> {
+        let headers = request.headers();
+        let authorized = headers.get("authorization").is_some_and(|value| value == "Bearer s3cret-token")
+            && headers.get("x-tenant").is_some_and(|value| value == "acme");
+        if authorized { Ok(next.run(request).await) } else { Err(StatusCode::UNAUTHORIZED) }
+    }
+    let app = axum::Router::new().merge(server().router()).layer(middleware::from_fn(check));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/mcp", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let refused = McpClient::http(url.clone()).connect().await.unwrap_err();
+    assert!(refused.to_string().contains(&url), "{refused}");
+    let client = McpClient::http(url).bearer_token("s3cret-token").header("x-tenant", "acme");
+    let shown = format!("{client:?}");
+    assert!(!shown.contains("s3cret") && !shown.contains("acme"), "{shown}");
+    let mcp = client.connect().await.expect("connect with the token");
+    let remote_add = mcp.tools().get("add").expect("add").clone();
+    let ctx = ToolContext::new("call_1", "add", RunContext::new());
+    assert_eq!(remote_add.call(r#"{"a":1,"b":2}"#, &ctx).await.expect("call"), "3.0");
+}
+
 // ------------------------------------------------------------------------------------------- harness
 
 type Case = fn() -> BoxFuture<'static, ()>;
@@ -280,6 +310,7 @@ const CASES: &[(&str, Case)] = &[
     ("our_client_over_stdio", || Box::pin(our_client_over_stdio())),
     ("our_client_over_http", || Box::pin(our_client_over_http())),
     ("timeouts_and_dropped_runs_cancel_the_call", || Box::pin(timeouts_and_dropped_runs_cancel_the_call())),
+    ("headers_and_bearer_token_reach_the_server", || Box::pin(headers_and_bearer_token_reach_the_server())),
 ];
 
 fn main() {

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use toolsmith::agent::Agent;
 use toolsmith::mcp::{McpClient, McpTools};
 use toolsmith::testing::TestServer;
+use toolsmith::tool::{RunContext, ToolContext, is_valid_tool_name};
 
 fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mcp/changing_server.py")
@@ -80,4 +81,23 @@ async fn http_list_change_reaches_the_next_turn() {
     let _server = mcp_peers::KillOnDrop(child);
     let mcp = McpClient::http(format!("http://127.0.0.1:{port}/mcp")).connect().await.expect("connect over HTTP");
     next_turn_sees_the_new_tool(mcp).await;
+}
+
+/// A server name no provider accepts is offered under a valid one, and the call goes back under the server's.
+#[tokio::test]
+async fn odd_names_are_mapped_and_mapped_back() {
+    let python = mcp_peers::python();
+    let mcp = McpClient::stdio(python.to_string_lossy())
+        .args([script().to_string_lossy().into_owned(), "stdio".to_owned(), "--odd-names".to_owned()])
+        .prefix("py")
+        .connect()
+        .await
+        .expect("connect over stdio");
+    let tools = mcp.tools();
+    assert_eq!(tools.names().collect::<Vec<_>>(), ["py_unlock", "py_notes_read_all"]);
+    assert!(tools.names().all(is_valid_tool_name));
+    assert_eq!(mcp.server_name("py_notes_read_all").as_deref(), Some("notes.read all"));
+    let tool = tools.get("py_notes_read_all").expect("mapped tool").clone();
+    let ctx = ToolContext::new("call_1", "py_notes_read_all", RunContext::new());
+    assert_eq!(tool.call(r#"{"topic":"rust"}"#, &ctx).await.expect("call"), "notes on rust: none yet");
 }

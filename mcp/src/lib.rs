@@ -1,4 +1,4 @@
-//! Model Context Protocol for toolsmith, on the official Rust SDK ([`rmcp`]).
+//! Model Context Protocol for toolsmith, on the official Rust SDK (`rmcp` 3.x).
 //!
 //! **Client: an MCP server's tools in an agent.** [`McpClient`] connects to a server over stdio (it spawns the
 //! command and kills it when the connection is dropped) or Streamable HTTP, lists its tools and gives them as
@@ -35,6 +35,3 @@ mod server;
 pub use client::{DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, McpClient, McpTools, SchemaReport, ServerDetails};
 pub use error::McpError;
 pub use server::{MCP_PATH, McpServer};
-
-/// The official Rust SDK this crate is built on, for what this crate does not wrap.
-pub use rmcp;

@@ -141,12 +141,13 @@ impl Agent {
         Session::new(self.clone(), messages)
     }
 
-    /// The tool definitions sent with every request.
+    /// The definitions of the registered tools, sent with every request (tool sources add theirs at each
+    /// turn: see [`AgentBuilder::tools`]).
     pub fn definitions(&self) -> &[ToolDefinition] {
         self.inner.tools.definitions()
     }
 
-    /// The agent's tools.
+    /// The agent's registered tools (without those of its tool sources).
     pub fn tools(&self) -> &ToolSet {
         &self.inner.tools
     }

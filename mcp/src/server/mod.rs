@@ -39,6 +39,7 @@ pub struct McpServer {
     inner: Arc<Settings>,
 }
 
+#[derive(Clone)]
 pub(crate) struct Settings {
     pub(crate) tools: ToolSet,
     pub(crate) name: String,
@@ -64,7 +65,8 @@ impl McpServer {
     }
 
     fn settings(&mut self) -> &mut Settings {
-        Arc::get_mut(&mut self.inner).expect("settings are only changed before the server is shared")
+        // Copied only when a clone shares them (a server being served is never changed).
+        Arc::make_mut(&mut self.inner)
     }
 
     /// The server name sent in the handshake (`serverInfo.name`).

@@ -7,31 +7,15 @@ use crate::wire::{ResponseFormat, ToolChoice};
 
 use super::Agent;
 use super::hook::BeforeToolCall;
+use super::inner::{AgentInner, Settings};
+use super::output::OutputMode;
 
-/// Everything an agent sends and enforces, fixed when it is built.
-#[derive(Clone)]
-pub(crate) struct Settings {
-    pub model: String,
-    pub instructions: Option<String>,
-    pub temperature: Option<f32>,
-    pub max_tokens: Option<u32>,
-    pub tool_choice: Option<ToolChoice>,
-    pub keep_tool_choice: bool,
-    pub parallel_tool_calls: Option<bool>,
-    pub response_format: Option<ResponseFormat>,
-    pub max_turns: usize,
-    pub concurrency: usize,
-    pub tool_timeout: Option<Duration>,
-    pub max_tool_retries: usize,
-    pub output_retries: usize,
-}
-
-pub(crate) struct AgentInner {
-    pub client: Client,
-    pub settings: Settings,
-    pub tools: ToolSet,
-    pub hook: Option<Arc<dyn BeforeToolCall>>,
-}
+/// The default of [`AgentBuilder::concurrency`].
+pub const DEFAULT_CONCURRENCY: usize = 16;
+/// The default of [`AgentBuilder::tool_timeout`].
+pub const DEFAULT_TOOL_TIMEOUT: Duration = Duration::from_secs(60);
+/// The default of [`AgentBuilder::max_turns`].
+pub const DEFAULT_MAX_TURNS: usize = 10;
 
 /// Builds an [`Agent`]. Start with [`Agent::builder`].
 #[must_use]
@@ -55,9 +39,9 @@ impl AgentBuilder {
                 keep_tool_choice: false,
                 parallel_tool_calls: None,
                 response_format: None,
-                max_turns: 10,
-                concurrency: usize::MAX,
-                tool_timeout: None,
+                max_turns: DEFAULT_MAX_TURNS,
+                concurrency: DEFAULT_CONCURRENCY,
+                tool_timeout: Some(DEFAULT_TOOL_TIMEOUT),
                 max_tool_retries: 3,
                 output_retries: 2,
             },
@@ -90,7 +74,7 @@ impl AgentBuilder {
         self
     }
 
-    /// How many model requests a run may make (default 10); beyond it the run ends with
+    /// How many model requests a run may make (default [`DEFAULT_MAX_TURNS`], 10); beyond it the run ends with
     /// [`Error::MaxTurns`](super::Error::MaxTurns).
     pub fn max_turns(mut self, max_turns: usize) -> Self {
         self.settings.max_turns = max_turns.max(1);
@@ -135,15 +119,20 @@ impl AgentBuilder {
         self
     }
 
-    /// At most this many tool calls of one turn run at the same time (default: all of them).
+    /// At most this many tool calls of one turn run at the same time (default [`DEFAULT_CONCURRENCY`], 16);
+    /// the others wait for a free place, in call order.
     pub fn concurrency(mut self, limit: usize) -> Self {
         self.settings.concurrency = limit.max(1);
         self
     }
 
-    /// A tool call running longer than this is abandoned and the model is told it timed out (default: none).
-    pub fn tool_timeout(mut self, timeout: Duration) -> Self {
-        self.settings.tool_timeout = Some(timeout);
+    /// A tool call running longer than this is abandoned and the model is told it timed out
+    /// ([`ToolOutcome::TimedOut`](super::ToolOutcome::TimedOut)); default [`DEFAULT_TOOL_TIMEOUT`], 60 s;
+    /// `None` waits for ever. An async tool is stopped at its next `.await`; the body of a sync `#[tool] fn`
+    /// runs on a blocking thread and cannot be stopped: the run stops waiting for it, and it finishes in the
+    /// background.
+    pub fn tool_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.settings.tool_timeout = timeout.into();
         self
     }
 
@@ -182,6 +171,7 @@ impl AgentBuilder {
         Ok(Agent {
             inner: Arc::new(AgentInner { client: self.client, settings: self.settings, tools, hook: self.hook }),
             context: RunContext::default(),
+            output: Arc::new(OutputMode::Text),
         })
     }
 

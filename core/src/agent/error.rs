@@ -3,9 +3,11 @@ use crate::stream::Completion;
 use crate::wire::FinishReason;
 
 use super::result::Transcript;
+use super::state::StateError;
 
 /// Why a run stopped without a final answer. Every variant carries the [`Transcript`] so far (L20).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The model request failed (HTTP status, timeout, connection, malformed or interrupted stream).
     #[error("model request failed: {source}")]
@@ -68,6 +70,16 @@ pub enum Error {
         /// The run so far.
         transcript: Box<Transcript>,
     },
+    /// A [`RunState`](super::RunState) was stepped in a way it does not allow: by an agent with another
+    /// output kind, after it ended, or with a result it was not waiting for.
+    #[error("{source}")]
+    InvalidState {
+        /// What was wrong.
+        #[source]
+        source: StateError,
+        /// The run so far.
+        transcript: Box<Transcript>,
+    },
 }
 
 impl Error {
@@ -79,7 +91,8 @@ impl Error {
             | Error::Refusal { transcript, .. }
             | Error::MaxTurns { transcript, .. }
             | Error::ToolRetriesExceeded { transcript, .. }
-            | Error::InvalidOutput { transcript, .. } => transcript,
+            | Error::InvalidOutput { transcript, .. }
+            | Error::InvalidState { transcript, .. } => transcript,
         }
     }
 
@@ -91,7 +104,8 @@ impl Error {
             | Error::Refusal { transcript, .. }
             | Error::MaxTurns { transcript, .. }
             | Error::ToolRetriesExceeded { transcript, .. }
-            | Error::InvalidOutput { transcript, .. } => *transcript,
+            | Error::InvalidOutput { transcript, .. }
+            | Error::InvalidState { transcript, .. } => *transcript,
         }
     }
 

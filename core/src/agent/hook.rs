@@ -1,12 +1,15 @@
 use std::future::Future;
 
 use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
 
 use crate::tool::ToolContext;
 use crate::wire::ToolCall;
 
-/// The decision of a [`BeforeToolCall`] hook.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The decision of a [`BeforeToolCall`] hook. Serializable, so a durable driver can take it from a durable
+/// promise resolved by a person and journal it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Approval {
     /// Run the call as the model made it.
     Approve,
@@ -43,4 +46,13 @@ where
     fn before_tool_call(&self, call: ToolCall, ctx: ToolContext) -> BoxFuture<'static, Approval> {
         Box::pin(self(call, ctx))
     }
+}
+
+/// Why no approval decision was made: the hook panicked. The call is then not run (fail closed) and ends as
+/// [`ToolOutcome::ApprovalFailed`](super::ToolOutcome::ApprovalFailed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("the approval hook failed: {message}")]
+pub struct ApprovalError {
+    /// What went wrong (the panic's message). Kept locally, never sent to the model.
+    pub message: String,
 }

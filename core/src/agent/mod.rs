@@ -14,41 +14,51 @@
 //! println!("{}", run.output);
 //! # Ok(()) }
 //! ```
+//!
+//! The loop is a step machine ([`Agent::next_step`] on a serializable [`RunState`]) whose only effects are
+//! a model turn ([`Agent::request_model`]) and a tool call ([`Agent::call_tool`]). [`Agent::run`],
+//! [`Agent::stream`] and [`Session`] drive it in process; a durable executor drives the same machine and
+//! journals the effects.
 
 mod builder;
-mod dispatch;
+mod driver;
 mod error;
 mod events;
 mod hook;
 mod ids;
+mod inner;
+mod machine;
+mod model;
 mod output;
 mod result;
-mod run;
 mod session;
+mod state;
 mod stream;
+mod tool_call;
 
 use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
-pub use builder::AgentBuilder;
+pub use builder::{AgentBuilder, DEFAULT_CONCURRENCY, DEFAULT_MAX_TURNS, DEFAULT_TOOL_TIMEOUT};
 pub use error::Error;
 pub use events::AgentEvent;
-pub use hook::{Approval, BeforeToolCall};
+pub use hook::{Approval, ApprovalError, BeforeToolCall};
+pub use machine::{ModelRequest, Step};
 pub use output::FINAL_RESULT_TOOL;
 pub use result::{RunResult, ToolCallRecord, ToolOutcome, Transcript};
 pub use session::Session;
 pub use session::SessionStream;
+pub use state::{PendingCall, RUN_STATE_VERSION, RunState, StateError};
 pub use stream::RunStream;
 
 use crate::client::Client;
 use crate::tool::{RunContext, ToolDefinition, ToolSet};
-use crate::wire::{Content, Message, TextMessage};
+use crate::wire::{Content, Message};
 
-use builder::AgentInner;
+use inner::AgentInner;
 use output::OutputMode;
-use run::Run;
 
 /// A model, its instructions and its tools, ready to run. Cheap to clone and to share between tasks:
 /// build it once and serve every user from it, giving each run its own [`RunContext`].
@@ -56,6 +66,8 @@ use run::Run;
 pub struct Agent {
     inner: Arc<AgentInner>,
     context: RunContext,
+    /// What kind of final answer its runs give.
+    output: Arc<OutputMode>,
 }
 
 impl Agent {
@@ -67,12 +79,21 @@ impl Agent {
     /// This agent with `context` attached to its runs: tools read the values through
     /// [`ToolContext::get`](crate::tool::ToolContext::get). Cheap: the agent itself is shared.
     pub fn with_context(&self, context: RunContext) -> Agent {
-        Agent { inner: self.inner.clone(), context }
+        Agent { context, ..self.clone() }
+    }
+
+    /// This agent with runs whose final answer is a `T`, as [`run_typed`](Self::run_typed) asks for it: for
+    /// driving the step machine of a typed run ([`Agent::start`]). The result's `output` is the JSON text of
+    /// the value.
+    pub fn typed<T: DeserializeOwned + JsonSchema>(&self) -> Agent {
+        let output = OutputMode::typed::<T>(self.inner.client.profile().supports_json_schema);
+        Agent { output: Arc::new(output), ..self.clone() }
     }
 
     /// Runs until the model answers without calling a tool.
     pub async fn run(&self, input: impl Into<Content>) -> Result<RunResult, Error> {
-        self.start(input.into(), OutputMode::Text, None).drive().await
+        let mut state = self.start(input);
+        driver::drive(self, &mut state, None).await
     }
 
     /// [`run`](Self::run) with `context` for the tools.
@@ -85,26 +106,21 @@ impl Agent {
     /// running tool calls included.
     pub fn stream(&self, input: impl Into<Content>) -> RunStream {
         let events = events::EventQueue::default();
-        let run = self.start(input.into(), OutputMode::Text, Some(events.clone()));
-        RunStream::new(Box::pin(run.drive()), events)
+        let (agent, queue) = (self.clone(), events.clone());
+        let mut state = self.start(input);
+        RunStream::new(Box::pin(async move { driver::drive(&agent, &mut state, Some(&queue)).await }), events)
     }
 
     /// Runs and decodes the final answer as `T`, asking for `response_format: json_schema` (strict) built
     /// from `T`'s schema, or through a `final_result` tool when the client's profile has no `json_schema`
     /// support. A decoding failure goes back to the model within the output retry budget.
     pub async fn run_typed<T: DeserializeOwned + JsonSchema>(&self, input: impl Into<Content>) -> Result<T, Error> {
-        let mode = OutputMode::typed::<T>(self.inner.client.profile().supports_json_schema);
-        let result = self.start(input.into(), mode, None).drive().await?;
+        let result = self.typed::<T>().run(input).await?;
         output::decode::<T>(&result.output).map_err(|message| Error::InvalidOutput {
             attempts: 1,
             message,
-            raw: result.output.clone(),
-            transcript: Box::new(Transcript {
-                messages: result.messages,
-                usage: result.usage,
-                turns: result.turns,
-                tool_calls: result.tool_calls,
-            }),
+            raw: result.output,
+            transcript: Box::new(result.transcript),
         })
     }
 
@@ -135,16 +151,6 @@ impl Agent {
 
     fn initial_messages(&self) -> Vec<Message> {
         self.inner.settings.instructions.iter().map(|text| Message::system(text.clone())).collect()
-    }
-
-    fn start(&self, input: Content, output: OutputMode, events: Option<events::EventQueue>) -> Run {
-        let mut messages = self.initial_messages();
-        messages.push(Message::User(TextMessage { content: input, name: None }));
-        Run::new(self.inner.clone(), self.context.clone(), messages, output, events)
-    }
-
-    pub(crate) fn continue_run(&self, messages: Vec<Message>, events: Option<events::EventQueue>) -> Run {
-        Run::new(self.inner.clone(), self.context.clone(), messages, OutputMode::Text, events)
     }
 }
 

@@ -6,6 +6,8 @@ use serde::de::DeserializeOwned;
 use crate::tool::ToolDefinition;
 use crate::wire::{ResponseFormat, ToolCall};
 
+use super::state::OutputKind;
+
 /// The name of the tool that carries a typed answer when the provider has no `json_schema` support.
 pub const FINAL_RESULT_TOOL: &str = "final_result";
 
@@ -37,6 +39,14 @@ impl OutputMode {
                 schema,
             );
             OutputMode::Tool { definition, validate }
+        }
+    }
+
+    pub(crate) fn kind(&self) -> OutputKind {
+        match self {
+            OutputMode::Text => OutputKind::Text,
+            OutputMode::Native { .. } => OutputKind::Native,
+            OutputMode::Tool { .. } => OutputKind::Tool,
         }
     }
 

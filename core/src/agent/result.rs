@@ -5,19 +5,31 @@ use serde::{Deserialize, Serialize};
 use crate::wire::{Message, Usage};
 
 /// A finished run: the final answer and everything that led to it.
+///
+/// The [`Transcript`] fields (`messages`, `usage`, `turns`, `tool_calls`) are read through it directly
+/// (`run.messages`): a result is a transcript with an answer.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunResult {
     /// The final assistant text.
     pub output: String,
     /// The transcript, as sent to the model: instructions, input, every assistant turn and tool result, and
     /// the final answer. For [`Session::send`](super::Session::send), only the messages this exchange added.
-    pub messages: Vec<Message>,
-    /// Token usage summed over the run's turns (L17).
-    pub usage: Usage,
-    /// How many model requests the run made.
-    pub turns: usize,
-    /// Every tool call the run handled, in the order the model made them.
-    pub tool_calls: Vec<ToolCallRecord>,
+    #[serde(flatten)]
+    pub transcript: Transcript,
+}
+
+impl std::ops::Deref for RunResult {
+    type Target = Transcript;
+
+    fn deref(&self) -> &Transcript {
+        &self.transcript
+    }
+}
+
+impl std::ops::DerefMut for RunResult {
+    fn deref_mut(&mut self) -> &mut Transcript {
+        &mut self.transcript
+    }
 }
 
 /// What a run had done when it stopped with an [`Error`](super::Error): nothing is lost (L20).
@@ -50,6 +62,9 @@ pub struct ToolCallRecord {
     /// Time spent on the call, hook included.
     #[serde(with = "duration_ms")]
     pub duration: Duration,
+    /// What is known locally but was not sent to the model, e.g. a panic's message (it may hold secrets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 impl ToolCallRecord {
@@ -62,6 +77,7 @@ impl ToolCallRecord {
 /// How one tool call ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ToolOutcome {
     /// The tool returned a result.
     Success,
@@ -77,6 +93,8 @@ pub enum ToolOutcome {
     TimedOut,
     /// The before-tool-call hook denied the call.
     Denied,
+    /// The before-tool-call hook panicked; the call was not run (fail closed).
+    ApprovalFailed,
 }
 
 impl ToolOutcome {
@@ -86,9 +104,10 @@ impl ToolOutcome {
     }
 
     /// Whether this outcome is a mistake the model should learn from, counted against the tool's budget of
-    /// consecutive failures (L7). A denial is a person's decision, not the model's mistake.
+    /// consecutive failures (L7). A denial is a person's decision, and a failed approval the application's
+    /// fault, not the model's mistake.
     pub(crate) fn counts_as_failure(self) -> bool {
-        !matches!(self, ToolOutcome::Success | ToolOutcome::Denied)
+        !matches!(self, ToolOutcome::Success | ToolOutcome::Denied | ToolOutcome::ApprovalFailed)
     }
 }
 

@@ -23,6 +23,16 @@ impl RunStream {
     pub(crate) fn new(run: BoxFuture<'static, Result<RunResult, Error>>, events: EventQueue) -> Self {
         RunStream { run: Some(run), events, finished: None }
     }
+
+    /// The run's end, when the run finished but its last item was not handed out yet.
+    pub(crate) fn take_finished(&mut self) -> Option<Result<RunResult, Error>> {
+        self.finished.take()
+    }
+
+    /// Drops the run now (cancelling it if it is still going).
+    pub(crate) fn cancel(&mut self) {
+        self.run = None;
+    }
 }
 
 impl Stream for RunStream {

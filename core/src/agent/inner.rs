@@ -1,0 +1,65 @@
+//! What every run of one agent shares: the client, the settings, the tools and the hooks. The builder fills
+//! it once; the step machine and its drivers only read it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::client::Client;
+use crate::tool::ToolSet;
+use crate::wire::{ChatRequest, ResponseFormat, ToolChoice};
+
+use super::hook::BeforeToolCall;
+use super::output::OutputMode;
+
+/// Everything an agent sends and enforces, fixed when it is built.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    pub model: String,
+    pub instructions: Option<String>,
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
+    pub tool_choice: Option<ToolChoice>,
+    pub keep_tool_choice: bool,
+    pub parallel_tool_calls: Option<bool>,
+    pub response_format: Option<ResponseFormat>,
+    pub max_turns: usize,
+    pub concurrency: usize,
+    pub tool_timeout: Option<Duration>,
+    pub max_tool_retries: usize,
+    pub output_retries: usize,
+}
+
+pub(crate) struct AgentInner {
+    pub client: Client,
+    pub settings: Settings,
+    pub tools: ToolSet,
+    pub hook: Option<Arc<dyn BeforeToolCall>>,
+}
+
+impl AgentInner {
+    /// The request every turn of a run sends, without its messages: built once per run, the messages are lent
+    /// to it for each turn.
+    pub(crate) fn request_template(&self, output: &OutputMode) -> ChatRequest {
+        let settings = &self.settings;
+        let mut request = ChatRequest::new(settings.model.clone(), Vec::new());
+        request.tools = self.tools.definitions().to_vec();
+        if let Some(definition) = output.tool_definition() {
+            request.tools.push(definition.clone());
+        }
+        request.temperature = settings.temperature;
+        request.max_tokens = settings.max_tokens;
+        // The encoder drops both when there are no tools (providers reject them without `tools`).
+        request.tool_choice = settings.tool_choice.clone();
+        request.parallel_tool_calls = settings.parallel_tool_calls;
+        request.response_format = output.response_format().or_else(|| settings.response_format.clone());
+        request
+    }
+
+    /// The `tool_choice` of a run's request after `turns` completed turns. L10: a forced choice applies to the
+    /// first request only, so the loop cannot spin forever.
+    pub(crate) fn tool_choice(&self, turns: usize) -> Option<ToolChoice> {
+        let settings = &self.settings;
+        let forced = matches!(settings.tool_choice, Some(ToolChoice::Required | ToolChoice::Function(_)));
+        if turns > 0 && forced && !settings.keep_tool_choice { None } else { settings.tool_choice.clone() }
+    }
+}

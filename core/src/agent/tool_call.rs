@@ -1,0 +1,175 @@
+//! The tool-call effect: approve one call, then run it isolated (panics caught, timeout enforced). Kept apart
+//! from the decision of which calls to run (the step machine) and from how many run at once (the driver).
+
+use std::panic::AssertUnwindSafe;
+use std::time::{Duration, Instant};
+
+use futures::FutureExt;
+use tracing::Instrument;
+
+use crate::tool::{Tool, ToolContext, ToolError};
+
+use super::Agent;
+use super::hook::{Approval, ApprovalError};
+use super::result::{ToolCallRecord, ToolOutcome};
+use super::state::PendingCall;
+
+impl Agent {
+    /// Runs one pending call: asks the [`before_tool_call`](super::AgentBuilder::before_tool_call) hook, then
+    /// the tool. Never fails and never panics: every way a call can end is a [`ToolOutcome`] in the record,
+    /// whose `result` is the text the model will see. Hand the record to
+    /// [`record_tool_call`](Self::record_tool_call).
+    pub async fn call_tool(&self, call: &PendingCall) -> ToolCallRecord {
+        let started = Instant::now();
+        let approval = self.approve(call).await;
+        let mut record = self.execute_tool(call, approval).await;
+        record.duration = started.elapsed();
+        record
+    }
+
+    /// The approval half of [`call_tool`](Self::call_tool): the hook's decision about `call` (approve when
+    /// there is no hook, or when the tool does not exist: that call is answered without running anything). A
+    /// panicking hook is caught and reported as an [`ApprovalError`], which
+    /// [`execute_tool`](Self::execute_tool) turns into a refusal (fail closed).
+    ///
+    /// A durable driver may skip this and take the decision from elsewhere (a person resolving a durable
+    /// promise), then pass it to [`execute_tool`](Self::execute_tool).
+    pub async fn approve(&self, call: &PendingCall) -> Result<Approval, ApprovalError> {
+        let Some(hook) = &self.inner.hook else { return Ok(Approval::Approve) };
+        let name = &call.call.function.name;
+        if self.inner.tools.get(name).is_none() {
+            return Ok(Approval::Approve);
+        }
+        let ctx = ToolContext::new(call.call.id.clone(), name.clone(), self.context.clone());
+        // The hook may panic building its future or while it runs.
+        let asked = std::panic::catch_unwind(AssertUnwindSafe(|| hook.before_tool_call(call.call.clone(), ctx)));
+        let decided = match asked {
+            Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
+            Err(panic) => Err(panic),
+        };
+        decided.map_err(|panic| {
+            let message = panic_message(panic.as_ref());
+            tracing::error!(tool = %name, call_id = %call.call.id, panic = %message, "the approval hook panicked");
+            ApprovalError { message }
+        })
+    }
+
+    /// The execution half of [`call_tool`](Self::call_tool): applies `approval` (run the call, run it with
+    /// rewritten arguments, or answer it with the denial) and runs the tool, catching its panic and enforcing
+    /// the [`tool_timeout`](super::AgentBuilder::tool_timeout).
+    pub async fn execute_tool(&self, call: &PendingCall, approval: Result<Approval, ApprovalError>) -> ToolCallRecord {
+        let call = &call.call;
+        let name = &call.function.name;
+        let span = tracing::info_span!("toolsmith.tool_call", tool = %name, call_id = %call.id, outcome = tracing::field::Empty);
+        let started = Instant::now();
+        let mut record = ToolCallRecord {
+            id: call.id.clone(),
+            name: name.clone(),
+            arguments: call.function.arguments.clone(),
+            result: String::new(),
+            outcome: ToolOutcome::Success,
+            duration: Duration::ZERO,
+            detail: None,
+        };
+        let Some(tool) = self.inner.tools.get(name) else {
+            // L6: tell the model what exists, so it can pick a real tool.
+            record.result =
+                format!("Error: there is no tool named `{name}`. Available tools: {}.", self.available_tools());
+            record.outcome = ToolOutcome::UnknownTool;
+            return record;
+        };
+        match approval {
+            Ok(Approval::Approve) => {}
+            Ok(Approval::Rewrite(arguments)) => record.arguments = arguments,
+            Ok(Approval::Deny(reason)) => {
+                record.result = format!("The call to `{name}` was not run: {reason}");
+                record.outcome = ToolOutcome::Denied;
+                return record;
+            }
+            Err(error) => {
+                record.result = format!("The call to `{name}` was not run: it could not be approved.");
+                record.outcome = ToolOutcome::ApprovalFailed;
+                record.detail = Some(error.message);
+                return record;
+            }
+        }
+        let ctx = ToolContext::new(call.id.clone(), name.clone(), self.context.clone());
+        let timeout = self.inner.settings.tool_timeout;
+        let (result, outcome, detail) =
+            invoke(tool.as_ref(), name, &record.arguments, &ctx, timeout).instrument(span.clone()).await;
+        record.duration = started.elapsed();
+        span.record("outcome", tracing::field::debug(outcome));
+        tracing::debug!(parent: &span, duration = ?record.duration, "tool call finished");
+        (record.result, record.outcome, record.detail) = (result, outcome, detail);
+        record
+    }
+
+    /// The tools the model may call, for the answer to an unknown one.
+    fn available_tools(&self) -> String {
+        let names: Vec<String> = self.inner.tools.names().map(|name| format!("`{name}`")).collect();
+        if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+    }
+}
+
+/// Calls the tool, catching panics and enforcing the timeout: the text for the model, the outcome, and what
+/// stays local.
+async fn invoke(
+    tool: &dyn Tool,
+    name: &str,
+    arguments: &str,
+    ctx: &ToolContext,
+    timeout: Option<Duration>,
+) -> (String, ToolOutcome, Option<String>) {
+    // L4: a panicking tool is caught, whether it panics building its future or while it runs.
+    let called = std::panic::catch_unwind(AssertUnwindSafe(|| tool.call(arguments, ctx)));
+    let result = match called {
+        Err(panic) => Err(panic),
+        Ok(future) => {
+            let guarded = AssertUnwindSafe(future).catch_unwind();
+            match timeout {
+                None => guarded.await,
+                Some(limit) => match tokio::time::timeout(limit, guarded).await {
+                    Ok(result) => result,
+                    Err(_) => {
+                        let text = format!(
+                            "Error: the tool `{name}` did not finish within {:.1} s and was stopped.",
+                            limit.as_secs_f64()
+                        );
+                        return (text, ToolOutcome::TimedOut, None);
+                    }
+                },
+            }
+        }
+    };
+    match result {
+        Ok(Ok(text)) => (text, ToolOutcome::Success, None),
+        Ok(Err(ToolError::InvalidArguments(message))) => (
+            // L5: the decoder's precise message, so the model can fix the call.
+            format!("Error: invalid arguments for `{name}`: {message}. Fix the arguments and call the tool again."),
+            ToolOutcome::InvalidArguments,
+            None,
+        ),
+        Ok(Err(ToolError::Failed(message))) => (format!("Error: {message}"), ToolOutcome::Failed, None),
+        Err(panic) => {
+            let message = panic_message(panic.as_ref());
+            tracing::error!(tool = %name, panic = %message, "tool panicked");
+            // The panic's text may hold anything (a connection string, a path): it stays local.
+            (crashed(name), ToolOutcome::Panicked, Some(message))
+        }
+    }
+}
+
+/// The text the model gets for a crashed call.
+pub(crate) fn crashed(name: &str) -> String {
+    format!("Error: the tool `{name}` crashed while running. Try another approach or other arguments.")
+}
+
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "panic with a non-text payload".to_owned()
+    }
+}

@@ -58,7 +58,7 @@ impl Agent {
     }
 
     /// A run that continues `messages` (e.g. a session's history with the new input last).
-    pub(crate) fn start_from(&self, messages: Vec<Message>) -> RunState {
+    pub fn start_from(&self, messages: Vec<Message>) -> RunState {
         RunState::new(messages, self.output.kind())
     }
 

@@ -27,13 +27,18 @@ pub struct Fixture {
 impl Fixture {
     /// Starts restate-server (installing it when needed) and the test model.
     pub async fn new(name: &str) -> Fixture {
+        Fixture::with_config(name, "").await
+    }
+
+    /// [`new`](Self::new) with more restate-server configuration.
+    pub async fn with_config(name: &str, config: &str) -> Fixture {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let dir = peers_dir()
             .join("runs")
             .join(format!("{name}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("gates")).expect("create the test folder");
-        let restate = RestateServer::start().await;
+        let restate = RestateServer::start_with(config).await;
         let model = TestServer::test_model().await.expect("start the test model");
         Fixture { restate, model, dir }
     }

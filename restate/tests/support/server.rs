@@ -84,6 +84,11 @@ pub fn free_port() -> u16 {
 impl RestateServer {
     /// Installs (when needed) and starts a server with fresh data, and waits until ingress and admin answer.
     pub async fn start() -> RestateServer {
+        RestateServer::start_with("").await
+    }
+
+    /// [`start`](Self::start) with more configuration (TOML, appended to the test configuration).
+    pub async fn start_with(extra_config: &str) -> RestateServer {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let binary = restate_server_binary();
         let dir = peers_dir()
@@ -105,7 +110,7 @@ impl RestateServer {
              [admin]\nbind-address = \"127.0.0.1:{admin}\"\n\
              [ingress]\nbind-address = \"127.0.0.1:{ingress}\"\n\
              [default-retry-policy]\ninitial-interval = \"100ms\"\nexponentiation-factor = 1.5\n\
-             max-interval = \"1s\"\nmax-attempts = 1000\n"
+             max-interval = \"1s\"\nmax-attempts = 1000\n{extra_config}"
         );
         std::fs::write(&config, text).unwrap_or_else(|error| panic!("cannot write {}: {error}", config.display()));
         let log = File::create(dir.join("server.log")).expect("create the server log");
@@ -194,10 +199,15 @@ impl RestateServer {
         value["invocationId"].as_str().unwrap_or_else(|| panic!("no invocationId in {text}")).to_owned()
     }
 
-    /// Calls a handler and waits for its answer: the status and the body.
-    pub async fn call(&self, path: &str, body: &Value) -> (u16, String) {
-        let response =
-            self.http.post(format!("{}/{path}", self.ingress)).json(body).send().await.expect("ingress call");
+    /// Calls a handler and waits for its answer: the status and the body. `None` sends no body (handlers
+    /// without input refuse one).
+    pub async fn call(&self, path: &str, body: Option<&Value>) -> (u16, String) {
+        let request = self.http.post(format!("{}/{path}", self.ingress));
+        let request = match body {
+            Some(body) => request.json(body),
+            None => request,
+        };
+        let response = request.send().await.expect("ingress call");
         let status = response.status().as_u16();
         (status, response.text().await.unwrap_or_default())
     }

@@ -1,12 +1,19 @@
 //! The worker the durable tests start, SIGKILL and start again: the agent served by `DurableAgent`, with two
-//! tools that log each run of their body to a ledger file outside the process and can be held at a gate.
+//! tools whose effect goes to a ledger file outside the process, and which can be held at a gate.
 //!
-//! Environment: `WORKER_ADDRESS` (listen address), `MODEL_BASE_URL` (the test's model server), `LEDGER` (the
-//! ledger file), `GATE_DIR` (a tool waits while `GATE_DIR/<tool name>` exists), `TOOL_DELAY_MS` (extra time
-//! each tool takes), `APPROVE_TOOLS` (comma-separated tools that need a person's approval).
+//! The ledger plays the outside system (a payment provider, a mail service): it takes each effect once per
+//! idempotency key, as such systems do. Lines: `start` when a tool body begins, then `effect` when it
+//! finishes with a key the ledger has not seen, or `repeat` when the key was seen (a body that ran again
+//! after a crash cut it off before Restate journaled its result). Each line ends with the worker's name.
+//!
+//! Environment: `WORKER_ADDRESS` (listen address), `WORKER_NAME`, `MODEL_BASE_URL` (the test's model
+//! server), `LEDGER` (the ledger file), `GATE_DIR` (a tool waits while `GATE_DIR/<tool name>` exists),
+//! `TOOL_DELAY_MS` (extra time each tool takes), `APPROVE_TOOLS` (comma-separated tools that need a person's
+//! approval).
 
+use std::fs::OpenOptions;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -20,9 +27,10 @@ use toolsmith_restate::{DurableAgent, DurableRun};
 struct LedgerTool {
     name: &'static str,
     description: &'static str,
-    ledger: PathBuf,
+    ledger: Ledger,
     gates: PathBuf,
     delay: Duration,
+    worker: String,
 }
 
 impl Tool for LedgerTool {
@@ -49,22 +57,48 @@ impl Tool for LedgerTool {
                 .to_owned();
             let run = ctx.get::<DurableRun>().ok_or_else(|| ToolError::Failed("not in a durable run".into()))?;
             let key = run.idempotency_key(ctx.call_id());
-            append(&self.ledger, &format!("start {} {order} {key}", self.name));
+            let entry = format!("{} {order} {key} {}", self.name, self.worker);
+            self.ledger.record("start", &entry);
             let gate = self.gates.join(self.name);
             while gate.exists() {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             tokio::time::sleep(self.delay).await;
-            append(&self.ledger, &format!("done {} {order} {key}", self.name));
+            self.ledger.take_effect(&format!("{} {order} {key}", self.name), &entry);
             Ok(format!("{} for {order}: ok", self.name))
         })
     }
 }
 
-/// One `write` per line with O_APPEND: lines from two workers never interleave.
-fn append(path: &Path, line: &str) {
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("open the ledger");
-    file.write_all(format!("{line}\n").as_bytes()).expect("append to the ledger");
+/// The ledger file, shared by every worker process.
+#[derive(Clone)]
+struct Ledger {
+    path: PathBuf,
+}
+
+impl Ledger {
+    /// Appends one line: one `write` with O_APPEND, so lines from two processes never interleave.
+    fn record(&self, phase: &str, entry: &str) {
+        let mut file = OpenOptions::new().create(true).append(true).open(&self.path).expect("open the ledger");
+        file.write_all(format!("{phase} {entry}\n").as_bytes()).expect("append to the ledger");
+    }
+
+    /// Records the effect of `call` (tool, order, key) once: `effect` the first time, `repeat` after. The
+    /// check and the write hold a lock shared with the other workers.
+    fn take_effect(&self, call: &str, entry: &str) {
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.path.with_extension("lock"))
+            .expect("open the ledger lock");
+        lock.lock().expect("lock the ledger");
+        let seen = std::fs::read_to_string(&self.path)
+            .unwrap_or_default()
+            .lines()
+            .any(|line| line.strip_prefix("effect ").is_some_and(|rest| rest.starts_with(&format!("{call} "))));
+        self.record(if seen { "repeat" } else { "effect" }, entry);
+    }
 }
 
 fn env(name: &str) -> String {
@@ -73,10 +107,18 @@ fn env(name: &str) -> String {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let ledger = PathBuf::from(env("LEDGER"));
+    let ledger = Ledger { path: PathBuf::from(env("LEDGER")) };
+    let worker = std::env::var("WORKER_NAME").unwrap_or_else(|_| "worker".to_owned());
     let gates = PathBuf::from(env("GATE_DIR"));
     let delay = Duration::from_millis(std::env::var("TOOL_DELAY_MS").ok().and_then(|ms| ms.parse().ok()).unwrap_or(0));
-    let tool = |name, description| LedgerTool { name, description, ledger: ledger.clone(), gates: gates.clone(), delay };
+    let tool = |name, description| LedgerTool {
+        name,
+        description,
+        ledger: ledger.clone(),
+        gates: gates.clone(),
+        delay,
+        worker: worker.clone(),
+    };
     let agent = Agent::builder(Client::new(env("MODEL_BASE_URL"), "test-key"), "toolsmith-test")
         .instructions("You process orders.")
         .tool(tool("charge_card", "Charge the customer's card for an order."))

@@ -65,8 +65,8 @@ async fn a_run_waits_suspended_for_an_approval_given_later_over_http() {
     let outcome: Value = serde_json::from_str(&body).expect("JSON outcome");
     assert_eq!(outcome["output"], expected_answer("order-3"), "{outcome:#}");
     let ledger = fx.ledger();
-    assert_eq!(ledger.count("done", "charge_card", None), 1);
-    assert_eq!(ledger.count("done", "send_receipt", None), 1);
+    assert_eq!(ledger.finished("charge_card"), 1);
+    assert_eq!(ledger.finished("send_receipt"), 1);
     // Decided calls leave the list.
     let (_, body) = fx.restate.call("AgentRun/order-3/approvals", None).await;
     assert_eq!(body, "[]");
@@ -113,5 +113,5 @@ async fn a_denial_reaches_the_model_as_a_denial() {
     assert_eq!(answer["content"], "The call to `charge_card` was not run: the card was reported stolen");
     let ledger = fx.ledger();
     assert_eq!(ledger.count("start", "charge_card", None), 0, "a denied call never runs");
-    assert_eq!(ledger.count("done", "send_receipt", None), 1);
+    assert_eq!(ledger.finished("send_receipt"), 1);
 }

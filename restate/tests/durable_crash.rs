@@ -26,7 +26,7 @@ async fn killed_while_the_second_tool_call_runs_the_first_does_not_run_again() {
 
     let id = fx.restate.send("AgentRun/order-1/run", &order_message("order-1"), "run-order-1").await;
     fx.wait_ledger("charge_card done, send_receipt running", |ledger| {
-        ledger.count("done", "charge_card", None) == 1 && ledger.count("start", "send_receipt", None) == 1
+        ledger.count("effect", "charge_card", None) == 1 && ledger.count("start", "send_receipt", None) == 1
     })
     .await;
     worker.kill();
@@ -38,10 +38,10 @@ async fn killed_while_the_second_tool_call_runs_the_first_does_not_run_again() {
     let ledger = fx.ledger();
     // The first call's result came from the journal: its body ran once.
     assert_eq!(ledger.count("start", "charge_card", None), 1, "{ledger:?}");
-    assert_eq!(ledger.count("done", "charge_card", None), 1, "{ledger:?}");
+    assert_eq!(ledger.finished("charge_card"), 1, "{ledger:?}");
     // The second was cut off mid-body: it ran again and finished once.
     assert_eq!(ledger.count("start", "send_receipt", None), 2, "{ledger:?}");
-    assert_eq!(ledger.count("done", "send_receipt", None), 1, "{ledger:?}");
+    assert_eq!(ledger.finished("send_receipt"), 1, "{ledger:?}");
     // Both attempts used the same idempotency key.
     let keys: Vec<&str> =
         ledger.lines.iter().filter(|line| line.tool == "send_receipt").map(|line| line.key.as_str()).collect();
@@ -71,7 +71,7 @@ async fn killed_while_a_model_request_is_in_flight_only_that_request_is_made_aga
     let ledger = fx.ledger();
     for tool in ["charge_card", "send_receipt"] {
         assert_eq!(ledger.count("start", tool, None), 1, "{tool}: {ledger:?}");
-        assert_eq!(ledger.count("done", tool, None), 1, "{tool}: {ledger:?}");
+        assert_eq!(ledger.finished(tool), 1, "{tool}: {ledger:?}");
     }
     // Turn 1 once, turn 2 twice (the request in flight at the kill, and its retry).
     let requests = fx.model.requests();

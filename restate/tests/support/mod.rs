@@ -56,7 +56,7 @@ impl Fixture {
 
     /// Starts a worker on a free port.
     pub async fn worker(&self, name: &str, extra: &[(&str, &str)]) -> Worker {
-        Worker::start(free_port(), self.worker_env(extra), &self.dir.join(format!("{name}.log"))).await
+        Worker::start(name, free_port(), self.worker_env(extra), &self.dir.join(format!("{name}.log"))).await
     }
 
     /// Makes `tool` wait at its gate.
@@ -77,12 +77,13 @@ impl Fixture {
                 .lines()
                 .map(|line| {
                     let fields: Vec<&str> = line.split(' ').collect();
-                    assert_eq!(fields.len(), 4, "a torn ledger line: {line:?}");
+                    assert_eq!(fields.len(), 5, "a torn ledger line: {line:?}");
                     LedgerLine {
                         phase: fields[0].to_owned(),
                         tool: fields[1].to_owned(),
                         order: fields[2].to_owned(),
                         key: fields[3].to_owned(),
+                        worker: fields[4].to_owned(),
                     }
                 })
                 .collect(),
@@ -124,15 +125,18 @@ impl Drop for Fixture {
     }
 }
 
-/// One ledger line: a tool body starting or finishing.
+/// One ledger line: a tool body starting, or finishing with its effect (`effect` the first time for its
+/// idempotency key, `repeat` after: see the test worker).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LedgerLine {
-    /// `start` or `done`.
+    /// `start`, `effect` or `repeat`.
     pub phase: String,
     pub tool: String,
     pub order: String,
     /// The call's idempotency key (invocation id and call id).
     pub key: String,
+    /// The worker that ran the body.
+    pub worker: String,
 }
 
 /// Every tool body run the workers logged.
@@ -148,6 +152,11 @@ impl Ledger {
             .iter()
             .filter(|line| line.phase == phase && line.tool == tool && order.is_none_or(|order| line.order == order))
             .count()
+    }
+
+    /// How many times a body of `tool` ran to its end (`effect` and `repeat` lines).
+    pub fn finished(&self, tool: &str) -> usize {
+        self.count("effect", tool, None) + self.count("repeat", tool, None)
     }
 }
 

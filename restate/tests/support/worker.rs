@@ -16,7 +16,8 @@ pub struct Worker {
 impl Worker {
     /// Starts the test worker on `port` with `env` (model URL, ledger, gates) and waits until it accepts
     /// connections.
-    pub async fn start(port: u16, env: Vec<(String, String)>, log: &Path) -> Worker {
+    pub async fn start(name: &str, port: u16, mut env: Vec<(String, String)>, log: &Path) -> Worker {
+        env.push(("WORKER_NAME".to_owned(), name.to_owned()));
         let mut worker = Worker { child: None, port, env, log: log.to_path_buf() };
         worker.spawn().await;
         worker

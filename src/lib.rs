@@ -20,6 +20,10 @@ pub use toolsmith_core::stream::{Accumulator, Completion};
 pub use toolsmith_core::wire::{ChatChunk, ChatRequest, ChatResponse, FinishReason, ResponseFormat, ToolChoice, Usage};
 pub use toolsmith_core::wire::{Message, ToolCall};
 
+/// Durable runs on Restate (feature `restate`): see the README's "Durable runs" section.
+#[cfg(feature = "restate")]
+pub use toolsmith_restate as restate;
+
 #[doc(hidden)]
 pub mod __private {
     pub use schemars;

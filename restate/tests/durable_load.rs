@@ -11,7 +11,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use support::{Balancer, Fixture, Worker, expected_answer, free_port, order_message};
+use support::balancer::Balancer;
+use support::{Fixture, Worker, expected_answer, free_port, order_message};
 
 const RUNS: usize = 200;
 

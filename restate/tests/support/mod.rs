@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use toolsmith_core::testing::TestServer;
 
-pub use balancer::Balancer;
 pub use server::{RestateServer, free_port, peers_dir};
 pub use worker::Worker;
 

@@ -253,6 +253,26 @@ impl RestateServer {
         value["rows"].as_array().cloned().unwrap_or_default()
     }
 
+    /// Replaces a virtual object's state with `key` = `value` as JSON (the admin API's state editing, applied
+    /// asynchronously: this waits until a query sees it).
+    pub async fn set_state(&self, service: &str, object: &str, key: &str, value: &Value) {
+        let bytes: Vec<u8> = serde_json::to_vec(value).expect("serialize the state");
+        let response = self
+            .http
+            .post(format!("{}/services/{service}/state", self.admin))
+            .json(&json!({"object_key": object, "new_state": {key: bytes}}))
+            .send()
+            .await
+            .expect("POST /services/{service}/state");
+        assert!(response.status().is_success(), "setting {service}/{object} state: {}", response.status());
+        let started = Instant::now();
+        let sql = format!("SELECT key FROM state WHERE service_name = '{service}' AND service_key = '{object}'");
+        while self.query(&sql).await.is_empty() {
+            assert!(started.elapsed() < Duration::from_secs(30), "the state of {service}/{object} never appeared");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// The status of one invocation in `sys_invocation` (`running`, `suspended`, `backing-off`, ...).
     pub async fn invocation_status(&self, invocation: &str) -> String {
         let rows = self.query(&format!("SELECT status FROM sys_invocation WHERE id = '{invocation}'")).await;

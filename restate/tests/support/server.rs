@@ -120,6 +120,10 @@ impl RestateServer {
             .arg("--base-dir")
             .arg(dir.join("data"))
             .args(["--bind-ip", "127.0.0.1", "--listen-mode", "tcp", "--no-logo"])
+            // The server looks for a newer release on start: keep that on this machine (a refused local
+            // proxy), like everything else the tests do.
+            .env("DO_NOT_TRACK", "1")
+            .env("HTTPS_PROXY", "http://127.0.0.1:9")
             .env("RESTATE_LOG_FORMAT", "compact")
             .env("RESTATE_LOG_DISABLE_ANSI_CODES", "true")
             .stdin(Stdio::null())

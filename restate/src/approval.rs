@@ -70,9 +70,7 @@ pub(crate) fn request_approvals<'ctx>(
 
 /// The decision a run waits for.
 pub(crate) struct ApprovalWait<'ctx> {
-    decision: std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Json<Approval>, TerminalError>> + Send + 'ctx>,
-    >,
+    decision: std::pin::Pin<Box<dyn std::future::Future<Output = Result<Json<Approval>, TerminalError>> + Send + 'ctx>>,
 }
 
 impl ApprovalWait<'_> {
@@ -87,7 +85,8 @@ impl ApprovalWait<'_> {
 
 /// Takes a decided call off the list.
 pub(crate) async fn settle(ctx: &ObjectContext<'_>, call_id: &str) -> Result<(), TerminalError> {
-    let mut listed = ctx.get::<Json<Vec<PendingApproval>>>(APPROVALS_KEY).await?.map(Json::into_inner).unwrap_or_default();
+    let mut listed =
+        ctx.get::<Json<Vec<PendingApproval>>>(APPROVALS_KEY).await?.map(Json::into_inner).unwrap_or_default();
     listed.retain(|pending| pending.call_id != call_id);
     if listed.is_empty() {
         ctx.clear(APPROVALS_KEY);

@@ -19,7 +19,7 @@ use crate::outcome::RunOutcome;
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "turn", rename_all = "snake_case")]
 enum ModelTurn {
-    Answered { completion: Completion },
+    Answered { completion: Box<Completion> },
     Failed { error: String },
 }
 
@@ -45,7 +45,7 @@ pub(crate) async fn drive(
                     .run(|| async move {
                         let mut state = lent.lock().await;
                         match requester.request_model(&mut state, request).await {
-                            Ok(completion) => Ok(Json(ModelTurn::Answered { completion })),
+                            Ok(completion) => Ok(Json(ModelTurn::Answered { completion: Box::new(completion) })),
                             // Restate retries the step (with its replay) under the policy below.
                             Err(error) if error.is_retryable() => Err(HandlerError::from(error)),
                             Err(error) => Ok(Json(ModelTurn::Failed { error: error.to_string() })),
@@ -62,7 +62,7 @@ pub(crate) async fn drive(
                 let mut state = state.lock().await;
                 match turn {
                     ModelTurn::Answered { completion } => {
-                        agent.record_completion(&mut state, completion).map_err(TerminalError::from_error)?;
+                        agent.record_completion(&mut state, *completion).map_err(TerminalError::from_error)?;
                     }
                     ModelTurn::Failed { error } => {
                         let transcript = state.transcript().clone();

@@ -36,9 +36,12 @@ async fn two_workers_two_hundred_runs_one_worker_killed_half_way() {
     .await;
 
     // Half of the 400 tool bodies done: kill one worker, mid-flight.
-    fx.wait_ledger("half of the tool calls", |ledger| ledger.finished("charge_card") + ledger.finished("send_receipt") >= RUNS)
-        .await;
-    let before_kill = balancer.served.iter().map(|served| served.load(std::sync::atomic::Ordering::Relaxed)).collect::<Vec<_>>();
+    fx.wait_ledger("half of the tool calls", |ledger| {
+        ledger.finished("charge_card") + ledger.finished("send_receipt") >= RUNS
+    })
+    .await;
+    let before_kill =
+        balancer.served.iter().map(|served| served.load(std::sync::atomic::Ordering::Relaxed)).collect::<Vec<_>>();
     doomed.kill();
     let killed_at = started.elapsed();
 

@@ -49,10 +49,7 @@ async fn a_conversations_messages_run_in_order_on_its_history() {
     let roles: Vec<&str> = history.iter().map(|message| message["role"].as_str().unwrap_or("?")).collect();
     assert_eq!(
         roles,
-        [
-            "system", "user", "assistant", "tool", "tool", "assistant", "user", "assistant", "tool", "tool",
-            "assistant"
-        ]
+        ["system", "user", "assistant", "tool", "tool", "assistant", "user", "assistant", "tool", "tool", "assistant"]
     );
     assert_eq!(history[1]["content"], order_message("order-s1"));
     assert_eq!(history[6]["content"], order_message("order-s2"));

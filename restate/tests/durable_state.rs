@@ -78,8 +78,10 @@ async fn state_from_a_newer_version_is_a_clear_error() {
 
     let (status, body) = fx.restate.call("AgentRun/newer-6/resume", Some(&saved)).await;
     assert_eq!(status, 400, "{body}");
-    let expected =
-        format!("the run state has version {}, newer than this build supports ({RUN_STATE_VERSION})", RUN_STATE_VERSION + 1);
+    let expected = format!(
+        "the run state has version {}, newer than this build supports ({RUN_STATE_VERSION})",
+        RUN_STATE_VERSION + 1
+    );
     assert!(body.contains(&expected), "{body}");
 
     // A session whose stored history is from a newer version is refused the same way.

@@ -32,9 +32,11 @@ impl Fixture {
     /// [`new`](Self::new) with more restate-server configuration.
     pub async fn with_config(name: &str, config: &str) -> Fixture {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = peers_dir()
-            .join("runs")
-            .join(format!("{name}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
+        let dir = peers_dir().join("runs").join(format!(
+            "{name}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("gates")).expect("create the test folder");
         let restate = RestateServer::start_with(config).await;
@@ -166,5 +168,7 @@ pub fn order_message(order: &str) -> serde_json::Value {
 
 /// The test model's final answer once both tools ran for `order`.
 pub fn expected_answer(order: &str) -> String {
-    format!("Here is what I found:\ncharge_card: charge_card for {order}: ok\nsend_receipt: send_receipt for {order}: ok")
+    format!(
+        "Here is what I found:\ncharge_card: charge_card for {order}: ok\nsend_receipt: send_receipt for {order}: ok"
+    )
 }

@@ -48,6 +48,8 @@ pub fn restate_server_binary() -> PathBuf {
     // Test binaries run in parallel: one installs, the others wait on the lock and find the binary.
     let lock = File::create(dir.join(".install.lock"))
         .unwrap_or_else(|error| panic!("cannot create the install lock in {}: {error}", dir.display()));
+    // The durable tests need restate-sdk, hence Rust 1.90, also when the facade (MSRV 1.88) includes them.
+    #[allow(clippy::incompatible_msrv)]
     lock.lock().unwrap_or_else(|error| panic!("cannot lock {}: {error}", dir.display()));
     if !binary.exists() {
         let package = format!("@restatedev/restate-server@{RESTATE_SERVER_VERSION}");
@@ -91,9 +93,8 @@ impl RestateServer {
     pub async fn start_with(extra_config: &str) -> RestateServer {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let binary = restate_server_binary();
-        let dir = peers_dir()
-            .join("runs")
-            .join(format!("{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
+        let dir =
+            peers_dir().join("runs").join(format!("{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap_or_else(|error| panic!("cannot create {}: {error}", dir.display()));
         let (node, admin, ingress) = (free_port(), free_port(), free_port());

@@ -35,6 +35,9 @@ pub use durable::{DurableAgent, DurableRun};
 pub use outcome::RunOutcome;
 pub use service::{AgentRun, AgentSession, SESSION_STATE_VERSION};
 
+/// How Restate retries a failing model request: see [`DurableAgent::model_retry_policy`].
+pub use restate_sdk::context::RunRetryPolicy;
+
 /// The Restate SDK this crate is built on, for [`Endpoint`](restate_sdk::prelude::Endpoint) options and
 /// serving several services from one worker.
 pub use restate_sdk;

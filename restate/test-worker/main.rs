@@ -9,7 +9,8 @@
 //! Environment: `WORKER_ADDRESS` (listen address), `WORKER_NAME`, `MODEL_BASE_URL` (the test's model
 //! server), `LEDGER` (the ledger file), `GATE_DIR` (a tool waits while `GATE_DIR/<tool name>` exists),
 //! `TOOL_DELAY_MS` (extra time each tool takes), `APPROVE_TOOLS` (comma-separated tools that need a person's
-//! approval).
+//! approval), `MODEL_RETRY_MAX_ATTEMPTS` (how often Restate tries a failing model request; the client itself
+//! does not retry, so the tests see Restate's retries).
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -21,7 +22,7 @@ use serde_json::{Value, json};
 use toolsmith_core::agent::Agent;
 use toolsmith_core::client::Client;
 use toolsmith_core::tool::{Tool, ToolContext, ToolDefinition, ToolError};
-use toolsmith_restate::{DurableAgent, DurableRun};
+use toolsmith_restate::{DurableAgent, DurableRun, RunRetryPolicy};
 
 /// A tool whose effect is a ledger line: `start` when its body begins, `done` when it finishes.
 struct LedgerTool {
@@ -106,7 +107,7 @@ fn env(name: &str) -> String {
 }
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() {
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ledger = Ledger { path: PathBuf::from(env("LEDGER")) };
     let worker = std::env::var("WORKER_NAME").unwrap_or_else(|_| "worker".to_owned());
     let gates = PathBuf::from(env("GATE_DIR"));
@@ -119,7 +120,8 @@ async fn main() {
         delay,
         worker: worker.clone(),
     };
-    let agent = Agent::builder(Client::new(env("MODEL_BASE_URL"), "test-key"), "toolsmith-test")
+    let client = Client::builder().base_url(env("MODEL_BASE_URL")).api_key("test-key").max_retries(0).build()?;
+    let agent = Agent::builder(client, "toolsmith-test")
         .instructions("You process orders.")
         .tool(tool("charge_card", "Charge the customer's card for an order."))
         .tool(tool("send_receipt", "Send the receipt of an order by email."))
@@ -130,6 +132,11 @@ async fn main() {
         .filter(|name| !name.is_empty())
         .map(str::to_owned)
         .collect();
-    let durable = DurableAgent::new(agent).require_approval(move |call| approve.contains(&call.function.name));
-    durable.serve(env("WORKER_ADDRESS").parse().expect("WORKER_ADDRESS is host:port")).await;
+    let attempts = std::env::var("MODEL_RETRY_MAX_ATTEMPTS").ok().and_then(|n| n.parse().ok()).unwrap_or(10);
+    let retry = RunRetryPolicy::new().initial_delay(Duration::from_millis(200)).max_attempts(attempts);
+    let durable = DurableAgent::new(agent)
+        .require_approval(move |call| approve.contains(&call.function.name))
+        .model_retry_policy(retry);
+    durable.serve(env("WORKER_ADDRESS").parse()?).await;
+    Ok(())
 }

@@ -115,3 +115,44 @@ async fn a_denial_reaches_the_model_as_a_denial() {
     assert_eq!(ledger.count("start", "charge_card", None), 0, "a denied call never runs");
     assert_eq!(ledger.finished("send_receipt"), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rewrite_runs_the_call_with_the_new_arguments_and_a_rejection_is_a_denial() {
+    let fx = Fixture::new("rewrite").await;
+    let worker = fx.worker("worker", &[("APPROVE_TOOLS", "charge_card,send_receipt")]).await;
+    fx.restate.register(&worker.uri()).await;
+
+    // Both calls of the turn wait at once, so a person sees them together.
+    let id = fx.restate.send("AgentRun/order-8/run", &order_message("order-8"), "run-order-8").await;
+    let listed = waiting_approvals(&fx, "order-8").await;
+    let tools: Vec<&str> = listed.iter().map(|pending| pending["tool"].as_str().unwrap_or("?")).collect();
+    assert_eq!(tools, ["charge_card", "send_receipt"]);
+
+    let rewrite = json!({"call_id": listed[0]["call_id"], "approval": {"rewrite": r#"{"order":"order-8b"}"#}});
+    let (status, body) = fx.restate.call("AgentRun/order-8/decide", Some(&rewrite)).await;
+    assert_eq!(status, 200, "{body}");
+    // Rejecting the awakeable itself (Restate's own endpoint) is a denial with the rejection's message.
+    let awakeable = listed[1]["awakeable_id"].as_str().expect("awakeable id");
+    let response = reqwest::Client::new()
+        .post(format!("{}/restate/awakeables/{awakeable}/reject", fx.restate.ingress))
+        .body("no receipts today")
+        .send()
+        .await
+        .expect("reject the awakeable");
+    assert!(response.status().is_success(), "{}", response.status());
+
+    let (status, body) = fx.restate.wait_output(&id, Duration::from_secs(60)).await;
+    assert_eq!(status, 200, "{body}");
+    let outcome: Value = serde_json::from_str(&body).expect("JSON outcome");
+    assert_eq!(
+        outcome["output"],
+        "Here is what I found:\ncharge_card: charge_card for order-8b: ok\nsend_receipt failed: The call to \
+         `send_receipt` was not run: no receipts today",
+        "{outcome:#}"
+    );
+    assert_eq!(outcome["tool_calls"][0]["arguments"], r#"{"order":"order-8b"}"#);
+    let ledger = fx.ledger();
+    assert_eq!(ledger.count("effect", "charge_card", Some("order-8b")), 1);
+    assert_eq!(ledger.count("start", "charge_card", Some("order-8")), 0);
+    assert_eq!(ledger.count("start", "send_receipt", None), 0);
+}

@@ -7,6 +7,11 @@ extern crate self as toolsmith;
 pub use toolsmith_core::*;
 pub use toolsmith_macros::{tool, toolbox};
 
+/// An in-process OpenAI-compatible server for tests and demos: scripted replies or a built-in test model
+/// (the `toolsmith-testing` crate, behind the `testing` feature).
+#[cfg(feature = "testing")]
+pub use toolsmith_testing as testing;
+
 pub use toolsmith_core::tool::{
     RunContext, Tool, ToolContext, ToolDefinition, ToolError, ToolSet, ToolSetError, Toolbox, schema_for,
 };
@@ -42,6 +47,6 @@ pub mod __private {
     pub use std::vec::Vec;
     pub use toolsmith_core::tool::{
         Tool, ToolContext, ToolDefinition, ToolError, ToolOutput, ToolParameter, ToolResult, Toolbox, assert_parameter,
-        decode_arguments, definition_for,
+        decode_arguments, definition_for, run_blocking,
     };
 }

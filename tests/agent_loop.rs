@@ -572,7 +572,7 @@ async fn streamed_runs_handle_the_same_mistakes() {
 async fn the_test_model_drives_a_whole_run() {
     let server = TestServer::test_model().await.unwrap();
     let agent = Agent::builder(server.client(), "test").tool(add).build();
-    let run = agent.run("What is 2 plus 3?").await.unwrap();
+    let run = agent.run("Please add 2 and 3.").await.unwrap();
     assert_eq!(run.tool_calls.len(), 1);
     assert_eq!(run.tool_calls[0].result, "5");
     assert!(run.output.contains('5'), "{}", run.output);
@@ -585,7 +585,7 @@ async fn one_agent_serves_many_concurrent_runs() {
     let runs = (0..16).map(|i| {
         let agent = agent.clone();
         let name: &'static str = Box::leak(format!("user{i}").into_boxed_str());
-        tokio::spawn(async move { agent.run_with("who am I?", RunContext::new().with(User(name))).await })
+        tokio::spawn(async move { agent.run_with("whoami: who am I?", RunContext::new().with(User(name))).await })
     });
     for (i, run) in futures::future::join_all(runs).await.into_iter().enumerate() {
         let run = run.unwrap().unwrap();

@@ -395,7 +395,8 @@ impl Live {
 /// The first model `GET {base}/models` lists, for the report (llama.cpp ignores the model name).
 async fn listed_model(base_url: &str, api_key: &str) -> Option<String> {
     let url = format!("{}/models", base_url.trim_end_matches('/'));
-    let mut request = reqwest::Client::new().get(url).timeout(Duration::from_secs(10));
+    let http = toolsmith::client::http_client_builder().build().expect("reqwest client");
+    let mut request = http.get(url).timeout(Duration::from_secs(10));
     if !api_key.is_empty() {
         request = request.bearer_auth(api_key);
     }

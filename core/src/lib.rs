@@ -8,7 +8,5 @@
 pub mod agent;
 pub mod client;
 pub mod stream;
-#[cfg(feature = "testing")]
-pub mod testing;
 pub mod tool;
 pub mod wire;

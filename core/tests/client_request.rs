@@ -263,7 +263,7 @@ async fn extra_headers_and_no_auth_without_key() {
 
 #[test]
 fn debug_never_prints_the_key() {
-    let client = Client::new("https://api.mintcloud.ai/v1", "sk-very-secret");
+    let client = Client::new("https://api.mintcloud.ai/v1", "sk-very-secret").unwrap();
     let debug = format!("{client:?}");
     assert!(!debug.contains("sk-very-secret"), "{debug}");
     assert!(debug.contains("api.mintcloud.ai"));
@@ -295,8 +295,13 @@ fn from_env_variables() {
 async fn an_invalid_base_url_fails_clearly() {
     let error = Client::builder().base_url("not a url").build().unwrap_err();
     assert!(matches!(error, ClientError::Config { .. }));
-    let error = Client::new("ftp://x", "k").chat(&request()).await.unwrap_err();
+    // Rejected when the client is built, not at the first request (issue 11.4).
+    let error = Client::new("ftp://x", "k").unwrap_err();
     assert!(matches!(&error, ClientError::Config { message } if message.contains("ftp://x")), "{error:?}");
+    for bad in ["", "http://", "127.0.0.1:8080/v1", "mailto:a@b", "http://a b/v1"] {
+        let error = Client::new(bad, "k").unwrap_err();
+        assert!(matches!(error, ClientError::Config { .. }), "{bad:?}: {error:?}");
+    }
 }
 
 #[tokio::test]
@@ -323,4 +328,28 @@ async fn q18_mistral_ids_are_nine_alphanumerics_and_still_pair_calls_with_result
     // Other profiles send ids as they are.
     let sent = sent_with(Profile::generic(), &request, false).await;
     assert_eq!(sent["messages"][2]["tool_calls"][0]["id"], "call_a");
+}
+
+#[tokio::test]
+async fn reasoning_effort_is_sent_the_way_each_profile_expects() {
+    use toolsmith_core::wire::ReasoningEffort;
+    let mut request = history();
+    request.reasoning_effort = Some(ReasoningEffort::High);
+    let sent = sent_with(Profile::openai(), &request, false).await;
+    assert_eq!(sent["reasoning_effort"], "high");
+    assert!(sent.get("reasoning").is_none());
+    let sent = sent_with(Profile::openrouter(), &request, true).await;
+    assert_eq!(sent["reasoning"], json!({"effort": "high"}));
+    assert!(sent.get("reasoning_effort").is_none());
+    // Anthropic's compatible endpoint ignores it (Q42): not sent.
+    let sent = sent_with(Profile::anthropic_compat(), &request, false).await;
+    assert!(sent.get("reasoning_effort").is_none() && sent.get("reasoning").is_none(), "{sent}");
+    // A typed effort is not doubled by `extra` in the other spelling.
+    request.extra.insert("reasoning_effort".into(), json!("low"));
+    let sent = sent_with(Profile::openrouter(), &request, false).await;
+    assert!(sent.get("reasoning_effort").is_none(), "{sent}");
+    // None: omitted, whatever the profile.
+    let sent = sent_with(Profile::openai(), &history(), false).await;
+    assert!(sent.get("reasoning_effort").is_none() && sent.get("reasoning").is_none(), "{sent}");
+    assert_eq!(Profile::for_base_url("https://openrouter.ai/api/v1").name, "openrouter");
 }

@@ -6,7 +6,7 @@ use futures::StreamExt;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use toolsmith_core::client::{ChatStream, ClientError};
-use toolsmith_core::stream::Accumulator;
+use toolsmith_core::stream::{Accumulator, TOO_MANY_TOOL_CALLS};
 use toolsmith_core::wire::ChatChunk;
 
 /// Cuts `bytes` at the given fractions.
@@ -171,5 +171,47 @@ proptest! {
         let line = if newlines { "data: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n".repeat(len / 36 + 1) } else { format!("data: {}", "x".repeat(len)) };
         let (items, _) = run(pieces(line.as_bytes(), &cuts), 4096);
         prop_assert!(matches!(items.last(), Some(Err(ClientError::TooLarge { limit: 4096 }))), "{:?}", items.last());
+    }
+
+    #[test]
+    fn many_fragments_stop_at_the_tool_call_cap_with_a_typed_error(
+        calls in 0usize..400,
+        cap in 1usize..200,
+        per_chunk in 1usize..64,
+        split in any::<bool>(),
+        cuts in prop::collection::vec(any::<usize>(), 0..8),
+    ) {
+        // Each call as one fragment, or as a name fragment then an arguments fragment on the same index.
+        let mut fragments = Vec::new();
+        for index in 0..calls {
+            if split {
+                fragments.push(json!({"index": index, "id": format!("c{index}"), "function": {"name": "f"}}));
+                fragments.push(json!({"index": index, "function": {"arguments": "{}"}}));
+            } else {
+                fragments.push(json!({"index": index, "id": format!("c{index}"), "function": {"name": "f", "arguments": "{}"}}));
+            }
+        }
+        let mut text = String::new();
+        for group in fragments.chunks(per_chunk) {
+            text.push_str(&format!("data: {}\n\n", json!({"choices": [{"index": 0, "delta": {"tool_calls": group}}]})));
+        }
+        text.push_str(&format!("data: {}\n\ndata: [DONE]\n\n", json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})));
+        let completion = futures::executor::block_on(async {
+            ChatStream::from_bytes(futures::stream::iter(pieces(text.as_bytes(), &cuts)), 1 << 24)
+                .max_tool_calls(cap)
+                .completion()
+                .await
+        });
+        if calls <= cap {
+            prop_assert_eq!(completion.unwrap().message.tool_calls.len(), calls);
+        } else {
+            match completion {
+                Err(ClientError::Stream { code: Some(code), partial, retryable: false, .. }) => {
+                    prop_assert_eq!(code.as_str(), TOO_MANY_TOOL_CALLS);
+                    prop_assert_eq!(partial.message.tool_calls.len(), cap);
+                }
+                other => prop_assert!(false, "{} calls past a cap of {}: {:?}", calls, cap, other),
+            }
+        }
     }
 }

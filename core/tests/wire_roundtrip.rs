@@ -268,3 +268,45 @@ fn l17_usage_sums_across_turns() {
         serde_json::from_value(json!({"prompt_tokens":null,"completion_tokens":3.0,"total_tokens":"3"})).unwrap();
     assert_eq!((odd.prompt_tokens, odd.completion_tokens, odd.total_tokens), (0, 3, 3));
 }
+
+#[test]
+fn reasoning_effort_round_trips_and_is_omitted_when_none() {
+    use toolsmith_core::wire::ReasoningEffort;
+    for (level, effort) in [
+        ("none", ReasoningEffort::None),
+        ("minimal", ReasoningEffort::Minimal),
+        ("low", ReasoningEffort::Low),
+        ("medium", ReasoningEffort::Medium),
+        ("high", ReasoningEffort::High),
+        ("xhigh", ReasoningEffort::Other("xhigh".to_owned())),
+    ] {
+        let text = format!(r#"{{"model":"o4-mini","messages":[],"reasoning_effort":"{level}"}}"#);
+        let request: ChatRequest = roundtrip(&text);
+        assert_eq!(request.reasoning_effort, Some(effort.clone()), "{level}");
+        assert_eq!(effort.as_str(), level);
+        assert!(request.extra.is_empty(), "the typed field takes it, not `extra`");
+    }
+    let plain = serde_json::to_value(ChatRequest::new("m", vec![])).unwrap();
+    assert!(plain.get("reasoning_effort").is_none(), "{plain}");
+}
+
+#[test]
+fn reasoning_tokens_round_trip_and_sum() {
+    let text = r#"{"prompt_tokens":10,"completion_tokens":50,"total_tokens":60,"completion_tokens_details":{"reasoning_tokens":32}}"#;
+    let usage: Usage = roundtrip(text);
+    assert_eq!(usage.reasoning_tokens(), 32);
+    let sum = usage.clone() + usage;
+    assert_eq!(sum.reasoning_tokens(), 64);
+    assert_eq!(sum.completion_tokens, 100);
+    // In a streamed usage chunk and a whole response alike.
+    let chunk: ChatChunk = serde_json::from_str(&format!(r#"{{"choices":[],"usage":{text}}}"#)).unwrap();
+    assert_eq!(chunk.usage.unwrap().reasoning_tokens(), 32);
+    let response: ChatResponse = serde_json::from_str(&format!(
+        r#"{{"choices":[{{"index":0,"message":{{"role":"assistant","content":"a"}},"finish_reason":"stop"}}],"usage":{text}}}"#
+    ))
+    .unwrap();
+    assert_eq!(response.usage.unwrap().reasoning_tokens(), 32);
+    // Absent details: zero, and nothing written back.
+    let usage: Usage = roundtrip(r#"{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}"#);
+    assert_eq!(usage.reasoning_tokens(), 0);
+}

@@ -48,22 +48,50 @@ pub(crate) fn assertions(rt: &Runtime, tool: &ToolFn) -> TokenStream {
 
 /// `impl Tool for #target`, whose `call` decodes `#args` and evaluates `invoke` (which reads the arguments
 /// from `__args` and the context from `__ctx`).
+///
+/// A sync body runs on the runtime's blocking threads (`run_blocking`), so it never holds up an async worker:
+/// everything it uses is moved there, `capture` being the statements that make owned copies of what `invoke`
+/// borrows from `self`.
 pub(crate) fn tool_impl(
     rt: &Runtime,
     tool: &ToolFn,
     target: TokenStream,
     args: &Ident,
     invoke: TokenStream,
+    capture: TokenStream,
 ) -> TokenStream {
     let private = &rt.private;
     let name = &tool.name;
     let description = &tool.description;
     let strict = tool.strict;
-    let invoke = if tool.is_async { quote!(#invoke.await) } else { invoke };
+
     let convert = match &tool.output {
         Output::Result(ty) => quote_spanned!(ty.span()=> #private::ToolResult::into_tool_result(__out)),
         Output::Value(Some(ty)) => quote_spanned!(ty.span()=> #private::ToolOutput::into_tool_output(__out)),
         Output::Value(None) => quote!(#private::ToolOutput::into_tool_output(__out)),
+    };
+    let body = if tool.is_async {
+        quote! {
+            let __out = #invoke.await;
+            #convert
+        }
+    } else {
+        let has_context = tool.params.iter().any(|param| matches!(param, Param::Context { .. }));
+        let (own_context, lend_context) = if has_context {
+            (quote!(let __ctx = #private::ToolContext::clone(__ctx);), quote!(let __ctx = &__ctx;))
+        } else {
+            (TokenStream::new(), TokenStream::new())
+        };
+        quote! {
+            #own_context
+            #capture
+            #private::run_blocking(move || {
+                #lend_context
+                let __out = #invoke;
+                #convert
+            })
+            .await
+        }
     };
     quote! {
         impl #private::Tool for #target {
@@ -85,8 +113,7 @@ pub(crate) fn tool_impl(
             >> {
                 #private::Box::pin(async move {
                     let __args: #args = #private::decode_arguments(__arguments)?;
-                    let __out = #invoke;
-                    #convert
+                    #body
                 })
             }
         }

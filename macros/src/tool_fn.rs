@@ -42,7 +42,8 @@ fn generate(rt: &Runtime, tool: &ToolFn, func: ItemFn) -> TokenStream {
     let arguments_struct = expand::arguments_struct(rt, tool, &args);
     let assertions = expand::assertions(rt, tool);
     let call_arguments = expand::call_arguments(tool);
-    let tool_impl = expand::tool_impl(rt, tool, quote!(#ident), &args, quote!(#ident(#(#call_arguments),*)));
+    let tool_impl =
+        expand::tool_impl(rt, tool, quote!(#ident), &args, quote!(#ident(#(#call_arguments),*)), TokenStream::new());
     let deref = deref_impl(rt, tool);
     quote! {
         // A braced struct plus a constant of the same name, rather than a unit struct: the name works as a

@@ -84,8 +84,14 @@ fn generate(rt: &Runtime, item: &ItemImpl, tools: &[ToolFn]) -> TokenStream {
         let holder = format_ident!("__ToolsmithTool_{}", ast::unraw(method));
         let arguments_struct = expand::arguments_struct(rt, tool, &args);
         let call_arguments = expand::call_arguments(tool);
-        let invoke = quote!(<#self_ty>::#method(&*self.0 #(, #call_arguments)*));
-        let tool_impl = expand::tool_impl(rt, tool, quote!(#holder), &args, invoke);
+        // A sync body runs on a blocking thread, with its own handle on the shared value.
+        let (receiver, capture) = if tool.is_async {
+            (quote!(self.0), TokenStream::new())
+        } else {
+            (quote!(__this), quote!(let __this = #private::Arc::clone(&self.0);))
+        };
+        let invoke = quote!(<#self_ty>::#method(&*#receiver #(, #call_arguments)*));
+        let tool_impl = expand::tool_impl(rt, tool, quote!(#holder), &args, invoke, capture);
         let assertions = expand::assertions(rt, tool);
         items.push(quote! {
             const _: () = { #assertions };

@@ -2,12 +2,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::{Client, Profile};
+use crate::stream::DEFAULT_MAX_TOOL_CALLS;
 use crate::tool::{RunContext, Tool, ToolSet, ToolSetError, Toolbox};
-use crate::wire::{ResponseFormat, ToolChoice};
+use crate::wire::{ReasoningEffort, ResponseFormat, ToolChoice};
 
 use super::Agent;
+use super::history::HistoryProcessor;
 use super::hook::BeforeToolCall;
 use super::inner::{AgentInner, Settings};
+use super::limits::UsageLimits;
 use super::output::OutputMode;
 
 /// The default of [`AgentBuilder::concurrency`].
@@ -24,6 +27,7 @@ pub struct AgentBuilder {
     settings: Settings,
     tools: Vec<Arc<dyn Tool>>,
     hook: Option<Arc<dyn BeforeToolCall>>,
+    history: Option<Arc<dyn HistoryProcessor>>,
 }
 
 impl AgentBuilder {
@@ -44,10 +48,49 @@ impl AgentBuilder {
                 tool_timeout: Some(DEFAULT_TOOL_TIMEOUT),
                 max_tool_retries: 3,
                 output_retries: 2,
+                max_tool_calls: DEFAULT_MAX_TOOL_CALLS,
+                run_timeout: None,
+                usage_limits: UsageLimits::default(),
+                name: None,
+                capture_content: false,
+                return_direct: Vec::new(),
+                reasoning_effort: None,
             },
             tools: Vec::new(),
             hook: None,
+            history: None,
         }
+    }
+
+    /// The agent's name, reported as `gen_ai.agent.name` and in the name of each run's `invoke_agent` span.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.settings.name = Some(name.into());
+        self
+    }
+
+    /// Records message and tool-argument content on the telemetry spans (`gen_ai.input.messages`,
+    /// `gen_ai.output.messages`, `gen_ai.system_instructions`, `gen_ai.tool.call.arguments`/`result`). Off by
+    /// default: prompts and tool results often hold personal data, and the OpenTelemetry GenAI conventions
+    /// make them opt-in for that reason.
+    pub fn capture_content(mut self, capture: bool) -> Self {
+        self.settings.capture_content = capture;
+        self
+    }
+
+    /// Makes `tool` a "return direct" tool (L11): when a call to it succeeds, its result is the run's output
+    /// and the model is not asked again. The other calls of that turn still run and are recorded; with several
+    /// such calls, the first in the model's order wins. A failed call goes back to the model as usual. For a
+    /// typed run the result must decode as the output type, or the loop goes on.
+    pub fn return_direct(mut self, tool: impl Into<String>) -> Self {
+        self.settings.return_direct.push(tool.into());
+        self
+    }
+
+    /// How hard a reasoning model thinks, sent with every request the way the client's profile expects
+    /// (`reasoning_effort`, or the provider's own field).
+    pub fn reasoning_effort(mut self, effort: ReasoningEffort) -> Self {
+        self.settings.reasoning_effort = Some(effort);
+        self
     }
 
     /// The system message that starts every conversation.
@@ -150,6 +193,36 @@ impl AgentBuilder {
         self
     }
 
+    /// At most this many tool calls in one model turn (default [`DEFAULT_MAX_TOOL_CALLS`], 128). A turn with
+    /// more runs none of them and ends the run with [`Error::TooManyToolCalls`](super::Error::TooManyToolCalls);
+    /// a streamed turn stops being read at the first call past the limit.
+    pub fn max_tool_calls(mut self, limit: usize) -> Self {
+        self.settings.max_tool_calls = limit.max(1);
+        self
+    }
+
+    /// A deadline for the whole run: model requests with their retries, tool calls and approvals together
+    /// (default: none, each request and call has its own). Past it the run ends with
+    /// [`Error::RunTimeout`](super::Error::RunTimeout); calls cut short are answered as timed out, so the
+    /// transcript stays a valid history.
+    pub fn run_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.settings.run_timeout = timeout.into();
+        self
+    }
+
+    /// Ceilings on requests, tool calls and tokens per run (default: none), checked before every model request
+    /// and before a turn's calls run.
+    pub fn usage_limits(mut self, limits: UsageLimits) -> Self {
+        self.settings.usage_limits = limits;
+        self
+    }
+
+    /// Rewrites the history sent with each model request (trim, summarise); see [`HistoryProcessor`].
+    pub fn history_processor(mut self, processor: impl HistoryProcessor) -> Self {
+        self.history = Some(Arc::new(processor));
+        self
+    }
+
     /// A hook that approves, denies or rewrites each tool call before it runs.
     pub fn before_tool_call(mut self, hook: impl BeforeToolCall) -> Self {
         self.hook = Some(Arc::new(hook));
@@ -169,7 +242,13 @@ impl AgentBuilder {
             tools.insert(tool)?;
         }
         Ok(Agent {
-            inner: Arc::new(AgentInner { client: self.client, settings: self.settings, tools, hook: self.hook }),
+            inner: Arc::new(AgentInner {
+                client: self.client,
+                settings: self.settings,
+                tools,
+                hook: self.hook,
+                history: self.history,
+            }),
             context: RunContext::default(),
             output: Arc::new(OutputMode::Text),
         })

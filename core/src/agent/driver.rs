@@ -2,16 +2,21 @@
 //! and [`Session`](super::Session): steps the machine and performs each effect right here, the calls of a
 //! turn concurrently (L8).
 
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::Agent;
 use super::error::Error;
 use super::events::{AgentEvent, EventQueue};
 use super::machine::Step;
-use super::model;
+use super::model::{self, Deadline, TurnFailure};
 use super::result::{RunResult, ToolCallRecord, ToolOutcome};
-use super::state::{PendingCall, RunState};
+use super::state::{PendingCall, RunState, StateError};
+use super::telemetry;
 use super::tool_call::{crashed, panic_message};
 
 /// Runs `state` to its end.
@@ -20,29 +25,36 @@ pub(crate) async fn drive(
     state: &mut RunState,
     events: Option<&EventQueue>,
 ) -> Result<RunResult, Error> {
-    let span = tracing::info_span!(
-        "toolsmith.run",
-        model = %agent.inner.settings.model,
-        tools = agent.inner.tools.len(),
-        turns = tracing::field::Empty,
-    );
-    steps(agent, state, events).instrument(span).await
+    let settings = &agent.inner.settings;
+    let span = telemetry::invoke_agent(settings.name.as_deref(), agent.provider_name(), &settings.model);
+    let result = steps(agent, state, events).instrument(span.clone()).await;
+    match &result {
+        Ok(run) => telemetry::record_usage(&span, &run.usage),
+        Err(error) => {
+            telemetry::record_usage(&span, &error.transcript().usage);
+            telemetry::record_error(&span, &telemetry::run_error_type(error));
+        }
+    }
+    result
 }
 
 async fn steps(agent: &Agent, state: &mut RunState, events: Option<&EventQueue>) -> Result<RunResult, Error> {
     // Built once per run; each turn lends it the history.
     let mut template = agent.request_template();
+    let timeout = agent.inner.settings.run_timeout;
+    let mut deadline = Deadline::new(timeout.and_then(|timeout| Instant::now().checked_add(timeout)));
     loop {
         match agent.next_step(state) {
             Step::Model(request) => {
                 let turn = request.turn();
-                let span = tracing::info_span!("toolsmith.turn", turn);
-                let completion =
-                    match model::complete(agent, &mut template, state, request, events).instrument(span).await {
-                        Ok(completion) => completion,
-                        Err(source) => return Err(agent.fail_request(state, source)),
-                    };
-                tracing::Span::current().record("turns", turn);
+                let turn_done = model::complete(agent, &mut template, state, request, events, &mut deadline);
+                let completion = match turn_done.await {
+                    Ok(completion) => completion,
+                    Err(TurnFailure::Client { source, partial }) => return Err(agent.fail_turn(state, source, partial)),
+                    Err(TurnFailure::Deadline { partial }) => {
+                        return Err(agent.time_out(state, timeout.unwrap_or_default(), partial));
+                    }
+                };
                 if let Some(events) = events {
                     events.push(AgentEvent::TurnFinished {
                         turn,
@@ -55,10 +67,11 @@ async fn steps(agent: &Agent, state: &mut RunState, events: Option<&EventQueue>)
                 }
             }
             Step::Tools(calls) => {
-                for record in run_calls(agent, calls, events).await {
-                    if let Err(source) = agent.record_tool_call(state, record) {
-                        return Err(agent.invalid_state(state, source));
-                    }
+                let finished = deadline.race(run_calls(agent, state, calls, events)).await;
+                match finished {
+                    Some(Ok(())) => {}
+                    Some(Err(source)) => return Err(agent.invalid_state(state, source)),
+                    None => return Err(agent.time_out(state, timeout.unwrap_or_default(), None)),
                 }
             }
             Step::Done(result) => return result,
@@ -66,17 +79,25 @@ async fn steps(agent: &Agent, state: &mut RunState, events: Option<&EventQueue>)
     }
 }
 
-/// Runs the calls, at most `concurrency` at once, and returns their records in call order.
-async fn run_calls(agent: &Agent, calls: Vec<PendingCall>, events: Option<&EventQueue>) -> Vec<ToolCallRecord> {
+/// Runs the calls, at most `concurrency` at once, recording each into `state` as it finishes.
+async fn run_calls(
+    agent: &Agent,
+    state: &mut RunState,
+    calls: Vec<PendingCall>,
+    events: Option<&EventQueue>,
+) -> Result<(), StateError> {
     // One call needs no task: run it right here and save the spawn.
     if let [call] = calls.as_slice() {
         announce(events, call);
-        let record = agent.call_tool(call).await;
+        // `call_tool` catches the tool's panics; this catches one escaping it (a panicking drop), as a task would.
+        let record = match AssertUnwindSafe(agent.call_tool(call)).catch_unwind().await {
+            Ok(record) => record,
+            Err(panic) => crashed_record(call, panic_message(panic.as_ref())),
+        };
         report(events, &record);
-        return vec![record];
+        return agent.record_tool_call(state, record);
     }
     let limit = agent.inner.settings.concurrency.min(calls.len()).max(1);
-    let mut records: Vec<Option<ToolCallRecord>> = calls.iter().map(|_| None).collect();
     // Dropping the set (the run was cancelled) aborts every call still running.
     let mut running = JoinSet::new();
     let mut tasks = Vec::with_capacity(calls.len());
@@ -84,55 +105,54 @@ async fn run_calls(agent: &Agent, calls: Vec<PendingCall>, events: Option<&Event
     let spawn = |running: &mut JoinSet<_>, index: usize, call: &PendingCall| {
         announce(events, call);
         let (agent, call, events) = (agent.clone(), call.clone(), events.cloned());
-        let task = running.spawn(async move {
-            let record = agent.call_tool(&call).await;
-            // Pushed before the task completes, which wakes the run.
-            report(events.as_ref(), &record);
-            (index, record)
-        });
+        // `in_current_span`: the call's `execute_tool` span stays a child of the run's.
+        let task = running.spawn(
+            async move {
+                let record = agent.call_tool(&call).await;
+                // Pushed before the task completes, which wakes the run.
+                report(events.as_ref(), &record);
+                record
+            }
+            .in_current_span(),
+        );
         (task.id(), index)
     };
     for (index, call) in queued.by_ref().take(limit) {
         tasks.push(spawn(&mut running, index, call));
     }
     while let Some(joined) = running.join_next().await {
-        match joined {
-            Ok((index, record)) => records[index] = Some(record),
-            Err(error) => {
-                if let Some(&(_, index)) = tasks.iter().find(|(id, _)| *id == error.id()) {
-                    let record = lost(&calls[index], error);
-                    report(events, &record);
-                    records[index] = Some(record);
-                }
-            }
+        let record = match joined {
+            Ok(record) => Some(record),
+            Err(error) => tasks.iter().find(|(id, _)| *id == error.id()).map(|&(_, index)| {
+                let record = lost(&calls[index], error);
+                report(events, &record);
+                record
+            }),
+        };
+        if let Some(record) = record {
+            agent.record_tool_call(state, record)?;
         }
         if let Some((index, call)) = queued.next() {
             tasks.push(spawn(&mut running, index, call));
         }
     }
-    records.into_iter().flatten().collect()
+    Ok(())
 }
 
 /// The record of a call whose task ended without one: it panicked outside the tool's own guard, or the
 /// runtime is shutting down.
 fn lost(call: &PendingCall, error: tokio::task::JoinError) -> ToolCallRecord {
-    let name = call.call.function.name.clone();
-    let (result, outcome, detail) = if error.is_panic() {
-        let message = panic_message(error.into_panic().as_ref());
-        tracing::error!(tool = %name, panic = %message, "a tool call's task panicked");
-        (crashed(&name), ToolOutcome::Panicked, Some(message))
-    } else {
-        ("Error: the tool call was cancelled before it finished.".to_owned(), ToolOutcome::Failed, None)
-    };
-    ToolCallRecord {
-        id: call.call.id.clone(),
-        name,
-        arguments: call.call.function.arguments.clone(),
-        result,
-        outcome,
-        duration: std::time::Duration::ZERO,
-        detail,
+    if error.is_panic() {
+        return crashed_record(call, panic_message(error.into_panic().as_ref()));
     }
+    ToolCallRecord::new(&call.call, "Error: the tool call was cancelled before it finished.", ToolOutcome::Failed)
+}
+
+/// The record of a call that panicked outside the tool's own guard.
+fn crashed_record(call: &PendingCall, message: String) -> ToolCallRecord {
+    let name = &call.call.function.name;
+    tracing::error!(tool = %name, panic = %message, "a tool call panicked");
+    ToolCallRecord { detail: Some(message), ..ToolCallRecord::new(&call.call, crashed(name), ToolOutcome::Panicked) }
 }
 
 /// Reports the call as started: done when it is handed to its task, so events come in call order.

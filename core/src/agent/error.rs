@@ -2,6 +2,9 @@ use crate::client::ClientError;
 use crate::stream::Completion;
 use crate::wire::FinishReason;
 
+use std::time::Duration;
+
+use super::limits::UsageLimit;
 use super::result::Transcript;
 use super::state::StateError;
 
@@ -12,10 +15,55 @@ pub enum Error {
     /// The model request failed (HTTP status, timeout, connection, malformed or interrupted stream).
     #[error("model request failed: {source}")]
     Client {
-        /// What the client reported.
+        /// What the client reported (boxed: it is large, and errors travel in `Result`s).
         #[source]
-        source: ClientError,
+        source: Box<ClientError>,
+        /// What the failed turn had streamed before it failed (a timeout, a broken connection, an in-band
+        /// error...), when anything had arrived; not added to the transcript. See [`Error::partial`].
+        partial: Option<Box<Completion>>,
         /// The run so far.
+        transcript: Box<Transcript>,
+    },
+    /// The model made more tool calls in one turn than [`max_tool_calls`](super::AgentBuilder::max_tool_calls)
+    /// allows; none of them ran and the turn is not in the transcript.
+    #[error("the model made more than {limit} tool calls in one turn; none of them ran")]
+    TooManyToolCalls {
+        /// The configured limit.
+        limit: usize,
+        /// The turn (in a stream: up to the call past the limit).
+        completion: Box<Completion>,
+        /// The run so far.
+        transcript: Box<Transcript>,
+    },
+    /// A [`UsageLimits`](super::UsageLimits) ceiling was reached: checked before each model request (and
+    /// before a turn's tool calls run, for the tool-call limit).
+    #[error("usage limit reached: the run would pass {limit} ({used} used or asked for)")]
+    UsageLimitExceeded {
+        /// The limit that was reached.
+        limit: UsageLimit,
+        /// How much was used (or would have been, for requests and tool calls).
+        used: u64,
+        /// The run so far.
+        transcript: Box<Transcript>,
+    },
+    /// The run took longer than [`run_timeout`](super::AgentBuilder::run_timeout) (model requests, their
+    /// retries and tool calls together). Calls cut short are answered in the transcript as timed out.
+    #[error("the run did not finish within {:.1} s", timeout.as_secs_f64())]
+    RunTimeout {
+        /// The configured limit.
+        timeout: Duration,
+        /// What the turn cut short had streamed, if anything.
+        partial: Option<Box<Completion>>,
+        /// The run so far.
+        transcript: Box<Transcript>,
+    },
+    /// The [`history_processor`](super::AgentBuilder::history_processor) returned a history a provider would
+    /// reject (a tool call without its result, a result without its call, nothing at all); nothing was sent.
+    #[error("the history processor's output cannot be sent: {message}")]
+    InvalidHistory {
+        /// What is wrong with it.
+        message: String,
+        /// The run so far (the history before processing).
         transcript: Box<Transcript>,
     },
     /// The model's turn was cut off (`length` or `content_filter`); none of its tool calls ran (L2, Q5).
@@ -92,7 +140,11 @@ impl Error {
             | Error::MaxTurns { transcript, .. }
             | Error::ToolRetriesExceeded { transcript, .. }
             | Error::InvalidOutput { transcript, .. }
-            | Error::InvalidState { transcript, .. } => transcript,
+            | Error::InvalidState { transcript, .. }
+            | Error::TooManyToolCalls { transcript, .. }
+            | Error::UsageLimitExceeded { transcript, .. }
+            | Error::RunTimeout { transcript, .. }
+            | Error::InvalidHistory { transcript, .. } => transcript,
         }
     }
 
@@ -105,7 +157,25 @@ impl Error {
             | Error::MaxTurns { transcript, .. }
             | Error::ToolRetriesExceeded { transcript, .. }
             | Error::InvalidOutput { transcript, .. }
-            | Error::InvalidState { transcript, .. } => *transcript,
+            | Error::InvalidState { transcript, .. }
+            | Error::TooManyToolCalls { transcript, .. }
+            | Error::UsageLimitExceeded { transcript, .. }
+            | Error::RunTimeout { transcript, .. }
+            | Error::InvalidHistory { transcript, .. } => *transcript,
+        }
+    }
+
+    /// The model turn that failed or was refused, as far as it arrived: what a stream had delivered before a
+    /// timeout, a broken connection, an in-band error or a decoding error; a cut-off turn; a turn with too many
+    /// tool calls. Never part of the transcript, whose history stays valid.
+    pub fn partial(&self) -> Option<&Completion> {
+        match self {
+            Error::Client { partial: Some(partial), .. } | Error::RunTimeout { partial: Some(partial), .. } => {
+                Some(partial)
+            }
+            Error::Client { source, .. } => source.partial(),
+            Error::Truncated { completion, .. } | Error::TooManyToolCalls { completion, .. } => Some(completion),
+            _ => None,
         }
     }
 

@@ -14,6 +14,19 @@ pub enum AgentEvent {
     TextDelta(String),
     /// Reasoning text (`reasoning_content` / `reasoning`), forwarded as it arrives.
     ReasoningDelta(String),
+    /// A fragment of a tool call as the model streams it, for UIs that show arguments being written. The
+    /// fragments of one call add up to the arguments of its [`ToolCallStarted`](Self::ToolCallStarted).
+    ToolCallDelta {
+        /// The call's position in the turn, as the provider numbers it (`None` when it sent no index).
+        index: Option<u32>,
+        /// The call's id, in the fragment that carries it (the id may still be replaced, L16).
+        id: Option<String>,
+        /// The tool's name, in the fragment that carries it.
+        name: Option<String>,
+        /// The next piece of the arguments' JSON text (may be empty; a provider that sends the arguments as
+        /// one JSON object sends them whole, Q12).
+        arguments: String,
+    },
     /// A tool call is about to run.
     ToolCallStarted {
         /// The call's id.

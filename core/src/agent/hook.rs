@@ -10,6 +10,7 @@ use crate::wire::ToolCall;
 /// promise resolved by a person and journal it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Approval {
     /// Run the call as the model made it.
     Approve,

@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use crate::client::Client;
 use crate::tool::ToolSet;
-use crate::wire::{ChatRequest, ResponseFormat, ToolChoice};
+use crate::wire::{ChatRequest, ReasoningEffort, ResponseFormat, ToolChoice};
 
+use super::history::HistoryProcessor;
 use super::hook::BeforeToolCall;
+use super::limits::UsageLimits;
 use super::output::OutputMode;
 
 /// Everything an agent sends and enforces, fixed when it is built.
@@ -27,6 +29,16 @@ pub(crate) struct Settings {
     pub tool_timeout: Option<Duration>,
     pub max_tool_retries: usize,
     pub output_retries: usize,
+    pub max_tool_calls: usize,
+    pub run_timeout: Option<Duration>,
+    pub usage_limits: UsageLimits,
+    /// The agent's name in its `invoke_agent` span.
+    pub name: Option<String>,
+    /// Whether spans carry message and argument content (opt-in).
+    pub capture_content: bool,
+    /// Tools whose successful result ends the run (L11).
+    pub return_direct: Vec<String>,
+    pub reasoning_effort: Option<ReasoningEffort>,
 }
 
 pub(crate) struct AgentInner {
@@ -34,6 +46,7 @@ pub(crate) struct AgentInner {
     pub settings: Settings,
     pub tools: ToolSet,
     pub hook: Option<Arc<dyn BeforeToolCall>>,
+    pub history: Option<Arc<dyn HistoryProcessor>>,
 }
 
 impl AgentInner {
@@ -51,6 +64,7 @@ impl AgentInner {
         // The encoder drops both when there are no tools (providers reject them without `tools`).
         request.tool_choice = settings.tool_choice.clone();
         request.parallel_tool_calls = settings.parallel_tool_calls;
+        request.reasoning_effort = settings.reasoning_effort.clone();
         request.response_format = output.response_format().or_else(|| settings.response_format.clone());
         request
     }

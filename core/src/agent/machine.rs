@@ -6,13 +6,16 @@
 //! ([`Step::Tools`]) → **record** their results in call order → **decide** (stop on the failure budget or a
 //! final result, else request again).
 
+use std::time::Duration;
+
 use crate::client::ClientError;
-use crate::stream::Completion;
-use crate::wire::{AssistantMessage, Content, FinishReason, Message, TextMessage, ToolChoice};
+use crate::stream::{Completion, TOO_MANY_TOOL_CALLS};
+use crate::wire::{AssistantMessage, Content, FinishReason, Message, TextMessage, ToolCall, ToolChoice};
 
 use super::Agent;
 use super::error::Error;
-use super::result::{RunResult, ToolCallRecord};
+use super::history;
+use super::result::{RunResult, ToolCallRecord, ToolOutcome};
 use super::state::{Answer, PendingCall, Phase, RunState, StateError, ToolsPhase};
 
 /// What a run needs next, from [`Agent::next_step`].
@@ -57,7 +60,8 @@ impl Agent {
         self.start_from(messages)
     }
 
-    /// A run that continues `messages` (e.g. a session's history with the new input last).
+    /// A run that continues `messages`: a stored conversation with the new input last (what a session does).
+    /// The instructions are not added again; the result holds every message, the earlier ones included.
     pub fn start_from(&self, messages: Vec<Message>) -> RunState {
         RunState::new(messages, self.output.kind())
     }
@@ -137,9 +141,40 @@ impl Agent {
         Ok(())
     }
 
-    /// Ends the run with a failed model request: the error carries the transcript so far (every call answered).
+    /// Ends the run with a failed model request: the error carries the transcript so far (every call answered)
+    /// and the partial turn the client error holds, if any. A stream cut at
+    /// [`max_tool_calls`](super::AgentBuilder::max_tool_calls) becomes [`Error::TooManyToolCalls`].
     pub fn fail_request(&self, state: &mut RunState, source: ClientError) -> Error {
-        Error::Client { source, transcript: state.take_transcript() }
+        self.fail_turn(state, source, None)
+    }
+
+    /// [`fail_request`](Self::fail_request) with what the turn had streamed before it failed.
+    pub(crate) fn fail_turn(&self, state: &mut RunState, source: ClientError, partial: Option<Completion>) -> Error {
+        if let ClientError::Stream { code: Some(code), partial: streamed, .. } = &source
+            && code == TOO_MANY_TOOL_CALLS
+        {
+            let limit = self.inner.settings.max_tool_calls;
+            return Error::TooManyToolCalls {
+                limit,
+                completion: streamed.clone(),
+                transcript: state.take_transcript(),
+            };
+        }
+        // A stream error carries its own partial turn.
+        let partial = partial.filter(|_| source.partial().is_none()).map(Box::new);
+        Error::Client { source: Box::new(source), partial, transcript: state.take_transcript() }
+    }
+
+    /// Ends the run at its deadline: calls still pending are answered as timed out, so the history stays valid
+    /// (L9).
+    pub(crate) fn time_out(&self, state: &mut RunState, timeout: Duration, partial: Option<Completion>) -> Error {
+        if let Phase::Tools(mut tools) = std::mem::replace(&mut state.phase, Phase::Request) {
+            for (call, answer) in tools.calls.iter().zip(tools.answers.iter_mut()) {
+                answer.get_or_insert_with(|| Answer::Tool { record: Box::new(timed_out(call, timeout)) });
+            }
+            self.write_answers(state, tools);
+        }
+        Error::RunTimeout { timeout, partial: partial.map(Box::new), transcript: state.take_transcript() }
     }
 
     /// Records the result of one pending call (from [`Agent::call_tool`]), matched by its id.
@@ -155,7 +190,10 @@ impl Agent {
             .map(|(_, answer)| answer);
         match slot {
             Some(answer) => {
-                *answer = Some(Answer::Tool { record });
+                if let Some(usage) = &record.usage {
+                    state.transcript.usage += usage.clone();
+                }
+                *answer = Some(Answer::Tool { record: Box::new(record) });
                 Ok(())
             }
             None => Err(StateError::Unexpected(format!("a result for call `{}`, which is not pending", record.id))),
@@ -172,7 +210,18 @@ impl Agent {
                 transcript: state.take_transcript(),
             }));
         }
-        Step::Model(ModelRequest { turn: turns + 1, tool_choice: self.inner.tool_choice(turns), messages: None })
+        if let Some((limit, used)) = settings.usage_limits.before_request(&state.transcript) {
+            return Step::Done(Err(Error::UsageLimitExceeded { limit, used, transcript: state.take_transcript() }));
+        }
+        let mut messages = None;
+        if let Some(processor) = &self.inner.history {
+            let processed = processor.process(&state.transcript.messages);
+            if let Err(message) = history::check(&processed) {
+                return Step::Done(Err(Error::InvalidHistory { message, transcript: state.take_transcript() }));
+            }
+            messages = Some(processed);
+        }
+        Step::Model(ModelRequest { turn: turns + 1, tool_choice: self.inner.tool_choice(turns), messages })
     }
 
     /// Classify the turn: cut off, refused, a final answer, or calls to dispatch.
@@ -185,11 +234,27 @@ impl Agent {
                 transcript: state.take_transcript(),
             })));
         }
-        let mut message = completion.message;
         // L1/Q1: tool calls decide whether the loop goes on, whatever `finish_reason` says.
-        if message.tool_calls.is_empty() {
-            return self.answer(state, message);
+        if completion.message.tool_calls.is_empty() {
+            return self.answer(state, completion.message);
         }
+        let settings = &self.inner.settings;
+        let count = completion.message.tool_calls.len();
+        if count > settings.max_tool_calls {
+            let limit = settings.max_tool_calls;
+            let (completion, transcript) = (Box::new(completion), state.take_transcript());
+            return Some(Step::Done(Err(Error::TooManyToolCalls { limit, completion, transcript })));
+        }
+        // The `final_result` call is the answer, not a tool call.
+        let to_run = count - usize::from(self.output.final_call_index(&completion.message.tool_calls).is_some());
+        if let Some((limit, used)) = settings.usage_limits.before_tool_calls(&state.transcript, to_run) {
+            return Some(Step::Done(Err(Error::UsageLimitExceeded {
+                limit,
+                used,
+                transcript: state.take_transcript(),
+            })));
+        }
+        let mut message = completion.message;
         super::ids::assign(state, &mut message.tool_calls);
         // Q22: never replay an empty name: providers reject the whole history.
         for call in &mut message.tool_calls {
@@ -241,9 +306,40 @@ impl Agent {
         self.record(state, tools)
     }
 
-    /// Record: one tool message per call, right after the assistant turn, in call order (L9); then decide.
+    /// Record the answers, then decide.
     fn record(&self, state: &mut RunState, tools: ToolsPhase) -> Option<Step> {
-        let ToolsPhase { calls, answers, final_index } = tools;
+        let final_call = tools.final_index.and_then(|index| tools.calls.get(index)).cloned();
+        let recorded = tools.answers.iter().filter(|answer| matches!(answer, Some(Answer::Tool { .. }))).count();
+        let (budget_exceeded, final_answer) = self.write_answers(state, tools);
+        self.decide(state, budget_exceeded, final_answer, final_call.as_ref())
+            .or_else(|| self.return_direct(state, recorded))
+    }
+
+    /// L11: the first successful call of the turn to a "return direct" tool ends the run with its result.
+    fn return_direct(&self, state: &mut RunState, recorded: usize) -> Option<Step> {
+        let names = &self.inner.settings.return_direct;
+        if names.is_empty() {
+            return None;
+        }
+        let records = &state.transcript.tool_calls;
+        let turn = &records[records.len().saturating_sub(recorded)..];
+        let direct = turn
+            .iter()
+            .find(|record| record.outcome == ToolOutcome::Success && names.contains(&record.name))?
+            .result
+            .clone();
+        self.output.check_answer(&direct).ok()?;
+        Some(self.finish(state, direct))
+    }
+
+    /// One tool message per call, right after the assistant turn, in call order (L9); the failure counters
+    /// (L7). Returns the first tool past its failure budget and the `final_result` answer, if any.
+    fn write_answers(
+        &self,
+        state: &mut RunState,
+        tools: ToolsPhase,
+    ) -> (Option<Exhausted>, Option<Result<String, String>>) {
+        let ToolsPhase { calls, answers, .. } = tools;
         let budget = self.inner.settings.max_tool_retries;
         let mut final_answer = None;
         let mut budget_exceeded = None;
@@ -254,31 +350,32 @@ impl Agent {
                     let failures = state.failures.entry(record.name.clone()).or_insert(0);
                     *failures = if failed { *failures + 1 } else { 0 };
                     if failed && *failures > budget && budget_exceeded.is_none() {
-                        budget_exceeded = Some((record.name.clone(), *failures, record.result.clone()));
+                        let (tool, failures, last_error) = (record.name.clone(), *failures, record.result.clone());
+                        budget_exceeded = Some(Exhausted { tool, failures, last_error });
                     }
                     state.transcript.messages.push(Message::tool(record.id.clone(), record.result.clone()));
-                    state.transcript.tool_calls.push(record);
+                    state.transcript.tool_calls.push(*record);
                 }
                 Some(Answer::Final { text, answer }) => {
                     state.transcript.messages.push(Message::tool(call.id.clone(), text));
                     final_answer = Some(answer);
                 }
-                // Unreachable: `dispatch` records only when nothing is pending.
+                // Unreachable: answers are written only when nothing is pending.
                 None => {}
             }
         }
-        self.decide(state, budget_exceeded, final_answer, final_index.and_then(|index| calls.get(index)))
+        (budget_exceeded, final_answer)
     }
 
     /// Decide: stop on the failure budget (L7) or on an accepted final result, else ask the model again.
     fn decide(
         &self,
         state: &mut RunState,
-        budget_exceeded: Option<(String, usize, String)>,
+        budget_exceeded: Option<Exhausted>,
         final_answer: Option<Result<String, String>>,
-        final_call: Option<&crate::wire::ToolCall>,
+        final_call: Option<&ToolCall>,
     ) -> Option<Step> {
-        if let Some((tool, failures, last_error)) = budget_exceeded {
+        if let Some(Exhausted { tool, failures, last_error }) = budget_exceeded {
             let budget = self.inner.settings.max_tool_retries;
             let transcript = state.take_transcript();
             return Some(Step::Done(Err(Error::ToolRetriesExceeded {
@@ -321,4 +418,20 @@ impl Agent {
     pub(crate) fn invalid_state(&self, state: &RunState, source: StateError) -> Error {
         Error::InvalidState { source, transcript: Box::new(state.transcript.clone()) }
     }
+}
+
+/// A tool past its budget of consecutive failures (L7).
+struct Exhausted {
+    tool: String,
+    failures: usize,
+    last_error: String,
+}
+
+/// The answer to a call the run's deadline cut short.
+fn timed_out(call: &ToolCall, timeout: Duration) -> ToolCallRecord {
+    let result = format!(
+        "Error: the call was stopped: the run's time limit ({:.1} s) was reached before it finished.",
+        timeout.as_secs_f64()
+    );
+    ToolCallRecord::new(call, result, ToolOutcome::TimedOut)
 }

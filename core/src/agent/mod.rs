@@ -20,13 +20,16 @@
 //! [`Agent::stream`] and [`Session`] drive it in process; a durable executor drives the same machine and
 //! journals the effects.
 
+mod as_tool;
 mod builder;
 mod driver;
 mod error;
 mod events;
+mod history;
 mod hook;
 mod ids;
 mod inner;
+mod limits;
 mod machine;
 mod model;
 mod output;
@@ -34,6 +37,7 @@ mod result;
 mod session;
 mod state;
 mod stream;
+mod telemetry;
 mod tool_call;
 
 use std::sync::Arc;
@@ -41,10 +45,13 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
+pub use as_tool::AgentTool;
 pub use builder::{AgentBuilder, DEFAULT_CONCURRENCY, DEFAULT_MAX_TURNS, DEFAULT_TOOL_TIMEOUT};
 pub use error::Error;
 pub use events::AgentEvent;
+pub use history::HistoryProcessor;
 pub use hook::{Approval, ApprovalError, BeforeToolCall};
+pub use limits::{UsageLimit, UsageLimits};
 pub use machine::{ModelRequest, Step};
 pub use output::FINAL_RESULT_TOOL;
 pub use result::{RunResult, ToolCallRecord, ToolOutcome, Transcript};

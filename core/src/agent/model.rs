@@ -1,16 +1,23 @@
 //! The model-turn effect: one request, answered by one [`Completion`]. The history is lent to the request for
 //! the time of the call, never copied.
 
-use futures::StreamExt;
+use std::future::Future;
+use std::pin::Pin;
 
-use crate::client::ClientError;
+use futures::StreamExt;
+use futures::future::Either;
+use tokio::time::{Instant, Sleep};
+use tracing::Instrument;
+
+use crate::client::{ChatStream, ClientError};
 use crate::stream::Completion;
-use crate::wire::{ChatRequest, Message};
+use crate::wire::{ArgumentsDelta, ChatRequest, Message};
 
 use super::Agent;
 use super::events::{AgentEvent, EventQueue};
 use super::machine::ModelRequest;
 use super::state::RunState;
+use super::telemetry;
 
 impl Agent {
     /// Makes the model request of a [`Step::Model`](super::Step::Model) (not streamed) and returns the turn;
@@ -19,7 +26,14 @@ impl Agent {
     /// and are back in place when this returns or is cancelled.
     pub async fn request_model(&self, state: &mut RunState, request: ModelRequest) -> Result<Completion, ClientError> {
         let mut template = self.request_template();
-        complete(self, &mut template, state, request, None).await
+        match complete(self, &mut template, state, request, None, &mut Deadline::new(None)).await {
+            Ok(completion) => Ok(completion),
+            Err(TurnFailure::Client { source, .. }) => Err(source),
+            // No deadline was given.
+            Err(TurnFailure::Deadline { .. }) => {
+                Err(ClientError::Timeout { phase: crate::client::TimeoutPhase::Total })
+            }
+        }
     }
 
     /// The request of every turn of a run, without its messages.
@@ -28,34 +42,112 @@ impl Agent {
     }
 }
 
+/// A model turn that failed, with what it had streamed before, if anything.
+pub(crate) enum TurnFailure {
+    /// The client failed.
+    Client { source: ClientError, partial: Option<Completion> },
+    /// The run's deadline passed.
+    Deadline { partial: Option<Completion> },
+}
+
+impl From<ClientError> for TurnFailure {
+    fn from(source: ClientError) -> Self {
+        TurnFailure::Client { source, partial: None }
+    }
+}
+
+/// A run's deadline: one timer for the whole run, raced against each effect.
+pub(crate) struct Deadline(Option<Pin<Box<Sleep>>>);
+
+impl Deadline {
+    pub(crate) fn new(at: Option<Instant>) -> Self {
+        Deadline(at.map(|at| Box::pin(tokio::time::sleep_until(at))))
+    }
+
+    /// `future`'s output, or `None` once the deadline has passed.
+    pub(crate) async fn race<T>(&mut self, future: impl Future<Output = T>) -> Option<T> {
+        let Some(sleep) = &mut self.0 else { return Some(future.await) };
+        match futures::future::select(std::pin::pin!(future), sleep.as_mut()).await {
+            Either::Left((output, _)) => Some(output),
+            Either::Right(_) => None,
+        }
+    }
+}
+
 /// One model turn through `template` (its `messages` empty before and after): a plain request, or a streamed
-/// one whose text is forwarded to `events` as it arrives.
+/// one whose text is forwarded to `events` as it arrives. Gives up at `deadline`.
 pub(crate) async fn complete(
     agent: &Agent,
     template: &mut ChatRequest,
     state: &mut RunState,
     request: ModelRequest,
     events: Option<&EventQueue>,
-) -> Result<Completion, ClientError> {
+    deadline: &mut Deadline,
+) -> Result<Completion, TurnFailure> {
     template.tool_choice = request.tool_choice;
     let lent = Lent::new(template, &mut state.transcript.messages, request.messages);
+    let capture = agent.inner.settings.capture_content;
+    let client = &agent.inner.client;
+    let span = telemetry::chat(agent.provider_name(), lent.request, client.server(), capture);
+    let result = turn(agent, lent.request, events, deadline).instrument(span.clone()).await;
+    match &result {
+        Ok(completion) => telemetry::record_completion(&span, completion, capture),
+        Err(TurnFailure::Client { source, .. }) => {
+            telemetry::record_error(&span, &telemetry::client_error_type(source))
+        }
+        Err(TurnFailure::Deadline { .. }) => telemetry::record_error(&span, "timeout"),
+    }
+    result
+}
+
+/// The request and, when streamed, the forwarding of its deltas.
+async fn turn(
+    agent: &Agent,
+    request: &ChatRequest,
+    events: Option<&EventQueue>,
+    deadline: &mut Deadline,
+) -> Result<Completion, TurnFailure> {
     let client = &agent.inner.client;
     let Some(events) = events else {
-        return client.chat(lent.request).await?.into_completion();
+        let response = deadline.race(client.chat(request)).await;
+        return Ok(response.ok_or(TurnFailure::Deadline { partial: None })??.into_completion()?);
     };
-    let mut stream = client.chat_stream(lent.request).await?;
-    while let Some(chunk) = stream.next().await {
-        for choice in chunk?.choices.into_iter().filter(|choice| choice.index == 0) {
+    let stream = deadline.race(client.chat_stream(request)).await;
+    let stream = stream.ok_or(TurnFailure::Deadline { partial: None })??;
+    let mut stream = stream.max_tool_calls(agent.inner.settings.max_tool_calls);
+    let mut received = false;
+    loop {
+        // Whatever had arrived goes with a failure (never into the history).
+        let partial = |stream: &ChatStream| received.then(|| stream.partial());
+        let chunk = match deadline.race(stream.next()).await {
+            None => return Err(TurnFailure::Deadline { partial: partial(&stream) }),
+            Some(None) => break,
+            Some(Some(Ok(chunk))) => chunk,
+            Some(Some(Err(source))) => return Err(TurnFailure::Client { source, partial: partial(&stream) }),
+        };
+        received = true;
+        // Chunks already buffered are ready without touching the socket, which is what spends the task's
+        // budget: spend it per chunk, so a flood of buffered events yields to the runtime's other tasks.
+        tokio::task::consume_budget().await;
+        for choice in chunk.choices.into_iter().filter(|choice| choice.index == 0) {
             if let Some(text) = choice.delta.reasoning_content.filter(|text| !text.is_empty()) {
                 events.push(AgentEvent::ReasoningDelta(text));
             }
             if let Some(text) = choice.delta.content.filter(|text| !text.is_empty()) {
                 events.push(AgentEvent::TextDelta(text));
             }
+            for fragment in choice.delta.tool_calls {
+                let (name, arguments) = match fragment.function {
+                    Some(function) => (function.name, function.arguments.map(arguments_text)),
+                    None => (None, None),
+                };
+                let arguments = arguments.unwrap_or_default();
+                events.push(AgentEvent::ToolCallDelta { index: fragment.index, id: fragment.id, name, arguments });
+            }
         }
     }
     // The stream accumulated every chunk it handed out: the turn is folded once, there.
-    stream.completion().await
+    Ok(stream.completion().await?)
 }
 
 /// The history, lent to a request; given back when dropped, so a cancelled request loses nothing.
@@ -87,5 +179,14 @@ impl Drop for Lent<'_> {
         if !self.processed {
             *self.history = messages;
         }
+    }
+}
+
+/// A fragment's arguments as text; Q12: an object is the complete arguments, sent as its JSON.
+fn arguments_text(arguments: ArgumentsDelta) -> String {
+    match arguments {
+        ArgumentsDelta::Text(text) => text,
+        ArgumentsDelta::Value(serde_json::Value::Null) => String::new(),
+        ArgumentsDelta::Value(value) => value.to_string(),
     }
 }

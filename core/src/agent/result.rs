@@ -65,9 +65,27 @@ pub struct ToolCallRecord {
     /// What is known locally but was not sent to the model, e.g. a panic's message (it may hold secrets).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Tokens the call spent on model requests of its own (an [`Agent::as_tool`](super::Agent::as_tool)
+    /// sub-run), also counted in the run's usage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
 }
 
 impl ToolCallRecord {
+    /// The record of `call` answered with `result`, ending as `outcome`.
+    pub fn new(call: &crate::wire::ToolCall, result: impl Into<String>, outcome: ToolOutcome) -> Self {
+        ToolCallRecord {
+            id: call.id.clone(),
+            name: call.function.name.clone(),
+            arguments: call.function.arguments.clone(),
+            result: result.into(),
+            outcome,
+            duration: Duration::ZERO,
+            detail: None,
+            usage: None,
+        }
+    }
+
     /// Whether the model was sent an error for this call.
     pub fn is_error(&self) -> bool {
         self.outcome.is_error()

@@ -83,7 +83,7 @@ pub(crate) struct ToolsPhase {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub(crate) enum Answer {
     /// A tool ran (or was refused); recorded in the transcript.
-    Tool { record: ToolCallRecord },
+    Tool { record: Box<ToolCallRecord> },
     /// The `final_result` call: its tool message and the answer it carries, or why it was rejected.
     Final { text: String, answer: Result<String, String> },
 }

@@ -8,11 +8,13 @@ use futures::FutureExt;
 use tracing::Instrument;
 
 use crate::tool::{Tool, ToolContext, ToolError};
+use crate::wire::ToolCall;
 
 use super::Agent;
 use super::hook::{Approval, ApprovalError};
 use super::result::{ToolCallRecord, ToolOutcome};
 use super::state::PendingCall;
+use super::telemetry;
 
 impl Agent {
     /// Runs one pending call: asks the [`before_tool_call`](super::AgentBuilder::before_tool_call) hook, then
@@ -58,19 +60,19 @@ impl Agent {
     /// rewritten arguments, or answer it with the denial) and runs the tool, catching its panic and enforcing
     /// the [`tool_timeout`](super::AgentBuilder::tool_timeout).
     pub async fn execute_tool(&self, call: &PendingCall, approval: Result<Approval, ApprovalError>) -> ToolCallRecord {
+        let capture = self.inner.settings.capture_content;
         let call = &call.call;
+        let span = telemetry::execute_tool(&call.function.name, &call.id, &call.function.arguments, capture);
+        let record = self.execute_in(call, approval).instrument(span.clone()).await;
+        telemetry::record_tool_result(&span, &record.result, telemetry::tool_error_type(record.outcome), capture);
+        record
+    }
+
+    /// [`execute_tool`](Self::execute_tool) inside its span.
+    async fn execute_in(&self, call: &ToolCall, approval: Result<Approval, ApprovalError>) -> ToolCallRecord {
         let name = &call.function.name;
-        let span = tracing::info_span!("toolsmith.tool_call", tool = %name, call_id = %call.id, outcome = tracing::field::Empty);
         let started = Instant::now();
-        let mut record = ToolCallRecord {
-            id: call.id.clone(),
-            name: name.clone(),
-            arguments: call.function.arguments.clone(),
-            result: String::new(),
-            outcome: ToolOutcome::Success,
-            duration: Duration::ZERO,
-            detail: None,
-        };
+        let mut record = ToolCallRecord::new(call, String::new(), ToolOutcome::Success);
         let Some(tool) = self.inner.tools.get(name) else {
             // L6: tell the model what exists, so it can pick a real tool.
             record.result =
@@ -95,12 +97,11 @@ impl Agent {
         }
         let ctx = ToolContext::new(call.id.clone(), name.clone(), self.context.clone());
         let timeout = self.inner.settings.tool_timeout;
-        let (result, outcome, detail) =
-            invoke(tool.as_ref(), name, &record.arguments, &ctx, timeout).instrument(span.clone()).await;
+        let (result, outcome, detail) = invoke(tool.as_ref(), name, &record.arguments, &ctx, timeout).await;
         record.duration = started.elapsed();
-        span.record("outcome", tracing::field::debug(outcome));
-        tracing::debug!(parent: &span, duration = ?record.duration, "tool call finished");
+        tracing::debug!(duration = ?record.duration, ?outcome, "tool call finished");
         (record.result, record.outcome, record.detail) = (result, outcome, detail);
+        record.usage = ctx.take_usage();
         record
     }
 

@@ -5,12 +5,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use eventsource_stream::EventStreamError;
 use futures::Stream;
 
 use super::body::Body;
 use super::error::ClientError;
-use super::sse::{self, Events};
+use super::sse::{Decoder, Event};
 use crate::stream::{Accumulator, Completion};
 use crate::wire::{
     ArgumentsDelta, ChatChunk, ChatResponse, ChunkChoice, Delta, ErrorBody, FunctionDelta, ToolCallDelta, snippet,
@@ -27,8 +26,13 @@ type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, ClientError>> + Send>>
 /// body ends before the turn does (§1.4). Comments, keep-alives, empty data and chunks with neither choices
 /// nor usage (Azure's filter preamble, Q25) are skipped. After an error, the stream ends.
 pub struct ChatStream {
-    events: Events<ByteStream>,
+    body: ByteStream,
+    decoder: Decoder,
     acc: Accumulator,
+    /// A whole answer to hand out as the only chunk (a server that answered JSON to a stream request).
+    ready: Option<ChatChunk>,
+    /// A comment re-emitted as data was logged already (once per stream is enough).
+    logged_comment_data: bool,
     done: bool,
 }
 
@@ -61,8 +65,14 @@ impl ChatStream {
     where
         S: Stream<Item = Result<Bytes, ClientError>> + Send + 'static,
     {
-        let bytes: ByteStream = Box::pin(bytes);
-        ChatStream { events: sse::events(bytes, max_event_bytes), acc: Accumulator::new(), done: false }
+        ChatStream {
+            body: Box::pin(bytes),
+            decoder: Decoder::new(max_event_bytes),
+            acc: Accumulator::new(),
+            ready: None,
+            logged_comment_data: false,
+            done: false,
+        }
     }
 
     /// A stream of one chunk holding a whole non-stream response.
@@ -107,11 +117,17 @@ impl ChatStream {
             system_fingerprint: response.system_fingerprint,
             ..ChatChunk::default()
         };
-        let text = match serde_json::to_string(&chunk) {
-            Ok(json) => format!("data: {json}\n\ndata: [DONE]\n\n"),
-            Err(_) => String::new(),
-        };
-        Self::from_bytes(futures::stream::iter([Ok(Bytes::from(text))]), max_event_bytes)
+        let mut stream = Self::from_bytes(futures::stream::empty(), max_event_bytes);
+        stream.ready = Some(chunk);
+        stream
+    }
+
+    /// At most `limit` tool calls in the turn (default [`DEFAULT_MAX_TOOL_CALLS`](crate::stream::DEFAULT_MAX_TOOL_CALLS)):
+    /// a fragment opening one more ends the stream with a [`ClientError::Stream`] whose code is
+    /// [`TOO_MANY_TOOL_CALLS`](crate::stream::TOO_MANY_TOOL_CALLS), carrying the calls within the limit.
+    pub fn max_tool_calls(mut self, limit: usize) -> Self {
+        self.acc.set_max_tool_calls(limit);
+        self
     }
 
     /// What has arrived so far, as a turn.
@@ -153,74 +169,120 @@ impl ChatStream {
     }
 }
 
+/// What one event means for the stream.
+enum Step {
+    Chunk(ChatChunk),
+    Skip,
+    Done,
+    /// An in-band error event: its message and code.
+    InBand(ErrorBody),
+    Fail(ClientError),
+}
+
+/// Reads one event; the usual chunk decodes straight from the event's bytes. `logged_comment_data` is the
+/// stream's "a comment re-emitted as data was logged" flag.
+fn step_of(logged_comment_data: &mut bool, event: &Event<'_>) -> Step {
+    if event.event == "error" {
+        // §1.4 form 3.
+        let text = event.text();
+        let data = text.trim();
+        let body = serde_json::from_str(data)
+            .ok()
+            .and_then(|v| ErrorBody::from_value(&v))
+            .unwrap_or_else(|| ErrorBody { message: snippet(data.as_bytes()), ..ErrorBody::default() });
+        return Step::InBand(body);
+    }
+    let data = event.data.trim_ascii();
+    if data.starts_with(b"[DONE]") {
+        return Step::Done;
+    }
+    if data.is_empty() {
+        return Step::Skip;
+    }
+    if data[0] == b':' {
+        // Q39: a proxy re-emitting a comment as data. Logged once per stream, as a snippet.
+        if !std::mem::replace(logged_comment_data, true) {
+            tracing::warn!(data = %snippet(&data[..data.len().min(120)]), "skipping data lines that are comments");
+        }
+        return Step::Skip;
+    }
+    match serde_json::from_slice::<ChatChunk>(data) {
+        Ok(chunk) => Step::Chunk(chunk),
+        // Invalid UTF-8 is read as U+FFFD (the event-stream rule) rather than failing the chunk.
+        Err(_) if std::str::from_utf8(data).is_err() => match serde_json::from_str(&String::from_utf8_lossy(data)) {
+            Ok(chunk) => Step::Chunk(chunk),
+            Err(e) => Step::Fail(not_a_chunk(&e, data)),
+        },
+        Err(e) => Step::Fail(not_a_chunk(&e, data)),
+    }
+}
+
+fn not_a_chunk(error: &serde_json::Error, data: &[u8]) -> ClientError {
+    ClientError::Decode { message: format!("a stream event is not a chunk: {error}"), snippet: snippet(data) }
+}
+
 impl Stream for ChatStream {
     type Item = Result<ChatChunk, ClientError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        loop {
-            if self.done {
-                return Poll::Ready(None);
-            }
-            let event = match Pin::new(&mut self.events).poll_next(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => return self.at_eof(),
-                Poll::Ready(Some(Err(error))) => {
-                    let error = match error {
-                        EventStreamError::Transport(ClientError::Connect { message }) => {
-                            self.stream_error(format!("the connection broke: {message}"), None, true)
-                        }
-                        EventStreamError::Transport(other) => other,
-                        EventStreamError::Utf8(e) => {
-                            self.stream_error(format!("invalid UTF-8 in the stream: {e}"), None, false)
-                        }
-                        EventStreamError::Parser(e) => {
-                            self.stream_error(format!("invalid event stream: {e:?}"), None, false)
-                        }
-                    };
-                    return self.fail(error);
-                }
-                Poll::Ready(Some(Ok(event))) => event,
-            };
-            let data = event.data.trim();
-            if event.event == "error" {
-                // §1.4 form 3.
-                let body = serde_json::from_str(data)
-                    .ok()
-                    .and_then(|v| ErrorBody::from_value(&v))
-                    .unwrap_or_else(|| ErrorBody { message: snippet(data.as_bytes()), ..ErrorBody::default() });
-                let retryable = in_band_retryable(body.code.as_deref());
-                let error = self.stream_error(body.message, body.code, retryable);
-                return self.fail(error);
-            }
-            if data.starts_with("[DONE]") {
-                self.done = true;
-                return Poll::Ready(None);
-            }
-            if data.is_empty() {
-                continue;
-            }
-            if data.starts_with(':') {
-                // Q39: a proxy re-emitting a comment as data.
-                tracing::warn!(data, "skipping a data line that is a comment");
-                continue;
-            }
-            let chunk: ChatChunk = match serde_json::from_str(data) {
-                Ok(chunk) => chunk,
-                Err(e) => {
-                    let error = ClientError::Decode {
-                        message: format!("a stream event is not a chunk: {e}"),
-                        snippet: snippet(data.as_bytes()),
-                    };
-                    return self.fail(error);
-                }
-            };
-            if let Err(error) = self.acc.push(&chunk) {
-                return self.fail(error);
-            }
-            if chunk.choices.is_empty() && chunk.usage.is_none() && chunk.x_groq.is_none() {
-                continue;
+        let this = &mut *self;
+        if let Some(chunk) = this.ready.take() {
+            // A whole answer: the only chunk, then the end.
+            this.done = true;
+            if let Err(error) = this.acc.push(&chunk) {
+                return Poll::Ready(Some(Err(error)));
             }
             return Poll::Ready(Some(Ok(chunk)));
+        }
+        loop {
+            if this.done {
+                return Poll::Ready(None);
+            }
+            let step = match this.decoder.next_event() {
+                Err(error) => return this.fail(error),
+                // The event borrows the decoder: it is decoded before anything else is touched.
+                Ok(Some(event)) => step_of(&mut this.logged_comment_data, &event),
+                Ok(None) => match this.body.as_mut().poll_next(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Some(Ok(bytes))) => {
+                        this.decoder.push(bytes);
+                        continue;
+                    }
+                    Poll::Ready(Some(Err(ClientError::Connect { message }))) => {
+                        let error = this.stream_error(format!("the connection broke: {message}"), None, true);
+                        return this.fail(error);
+                    }
+                    Poll::Ready(Some(Err(error))) => return this.fail(error),
+                    Poll::Ready(None) => {
+                        if let Err(error) = this.decoder.finish() {
+                            return this.fail(error);
+                        }
+                        return this.at_eof();
+                    }
+                },
+            };
+            match step {
+                Step::Skip => {}
+                Step::Done => {
+                    this.done = true;
+                    return Poll::Ready(None);
+                }
+                Step::Fail(error) => return this.fail(error),
+                Step::InBand(body) => {
+                    let retryable = in_band_retryable(body.code.as_deref());
+                    let error = this.stream_error(body.message, body.code, retryable);
+                    return this.fail(error);
+                }
+                Step::Chunk(chunk) => {
+                    if let Err(error) = this.acc.push(&chunk) {
+                        return this.fail(error);
+                    }
+                    if chunk.choices.is_empty() && chunk.usage.is_none() && chunk.x_groq.is_none() {
+                        continue;
+                    }
+                    return Poll::Ready(Some(Ok(chunk)));
+                }
+            }
         }
     }
 }

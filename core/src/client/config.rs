@@ -1,5 +1,6 @@
 //! Building a [`Client`].
 
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -7,6 +8,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::profile::Profile;
 use super::retry::RetryPolicy;
+use super::secret::{REDACTED, ShownHeader, is_sensitive_header, redact_url};
 use super::{Client, ClientError, Inner};
 
 /// The default connect timeout.
@@ -17,6 +19,10 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(600);
 /// The default limit on a response body (and on one stream), in bytes.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
+/// The default limit on one server-sent event, in bytes: far above any real chunk (a whole tool call's
+/// arguments from a provider that sends them in one event included), far below the response limit, so one
+/// hostile event cannot make the decoder buffer the whole response.
+pub const DEFAULT_MAX_EVENT_BYTES: usize = 4 * 1024 * 1024;
 
 /// Configures a [`Client`].
 ///
@@ -35,7 +41,9 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
 ///     .unwrap();
 /// assert_eq!(client.profile().name, "ollama");
 /// ```
-#[derive(Clone, Debug)]
+///
+/// `Debug` never shows the API key, a credential in the base URL or the value of a credential header.
+#[derive(Clone)]
 #[must_use]
 pub struct ClientBuilder {
     base_url: Option<String>,
@@ -47,7 +55,27 @@ pub struct ClientBuilder {
     headers: Vec<(String, String)>,
     http: Option<reqwest::Client>,
     max_response_bytes: u64,
+    max_event_bytes: usize,
     profile: Option<Profile>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<ShownHeader<'_>> = self.headers.iter().map(|(n, v)| ShownHeader(n, v)).collect();
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url.as_deref().map(redact_url))
+            .field("api_key", &if self.api_key.is_empty() { "<none>" } else { REDACTED })
+            .field("connect_timeout", &self.connect_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("total_timeout", &self.total_timeout)
+            .field("retry", &self.retry)
+            .field("headers", &headers)
+            .field("http_client", &self.http.is_some())
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_event_bytes", &self.max_event_bytes)
+            .field("profile", &self.profile.as_ref().map(|p| &p.name))
+            .finish()
+    }
 }
 
 impl Default for ClientBuilder {
@@ -62,6 +90,7 @@ impl Default for ClientBuilder {
             headers: Vec::new(),
             http: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             profile: None,
         }
     }
@@ -93,7 +122,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The deadline of one attempt, from sending to the last byte of the body or stream (`None`: no limit).
+    /// The deadline of one attempt, from sending to the last byte of the body or stream (`None`: no limit). A
+    /// deadline too far away to represent (`Duration::MAX`) means no limit too.
     pub fn total_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.total_timeout = timeout.into();
         self
@@ -111,14 +141,16 @@ impl ClientBuilder {
         self
     }
 
-    /// A header sent with every request (`HTTP-Referer`, `X-Title`, an organisation id...).
+    /// A header sent with every request (`HTTP-Referer`, `X-Title`, an organisation id, `api-key`...). Headers
+    /// that carry credentials (`authorization`, `api-key`, `x-api-key`, `cookie`, `*-key`, `*-token`...) are
+    /// marked sensitive and never printed.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
     }
 
-    /// Your own `reqwest::Client` (proxies, TLS roots, pools). Its timeouts apply in addition to the idle and
-    /// total deadlines.
+    /// Your own `reqwest::Client` (proxies, TLS roots, pools); start from [`super::http_client_builder`] to keep
+    /// toolsmith's TLS set-up. Its timeouts apply in addition to the idle and total deadlines.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -127,6 +159,14 @@ impl ClientBuilder {
     /// The largest response body (or stream) accepted, in bytes.
     pub fn max_response_bytes(mut self, limit: u64) -> Self {
         self.max_response_bytes = limit;
+        self
+    }
+
+    /// The largest single server-sent event accepted, in bytes (default [`DEFAULT_MAX_EVENT_BYTES`]). A longer
+    /// event fails the stream with [`ClientError::TooLarge`]; the whole stream stays under
+    /// [`ClientBuilder::max_response_bytes`] as well.
+    pub fn max_event_bytes(mut self, limit: usize) -> Self {
+        self.max_event_bytes = limit;
         self
     }
 
@@ -144,8 +184,9 @@ impl ClientBuilder {
         for (name, value) in &self.headers {
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|e| ClientError::config(format!("invalid header name {name:?}: {e}")))?;
-            let value = HeaderValue::from_str(value)
+            let mut value = HeaderValue::from_str(value)
                 .map_err(|e| ClientError::config(format!("invalid value for header {name}: {e}")))?;
+            value.set_sensitive(is_sensitive_header(name.as_str()));
             headers.append(name, value);
         }
         let auth = if self.api_key.is_empty() {
@@ -159,8 +200,7 @@ impl ClientBuilder {
         let http = match self.http {
             Some(http) => http,
             None => {
-                let mut builder =
-                    reqwest::Client::builder().user_agent(concat!("toolsmith/", env!("CARGO_PKG_VERSION")));
+                let mut builder = super::http_client_builder();
                 if let Some(timeout) = self.connect_timeout {
                     builder = builder.connect_timeout(timeout);
                 }
@@ -172,14 +212,14 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 base_url,
-                endpoint: Some(endpoint),
-                invalid: None,
+                endpoint,
                 auth,
                 headers,
                 retry: self.retry,
                 idle_timeout: self.idle_timeout,
                 total_timeout: self.total_timeout,
                 max_response_bytes: self.max_response_bytes,
+                max_event_bytes: self.max_event_bytes,
             }),
             profile: Arc::new(profile),
         })
@@ -187,11 +227,16 @@ impl ClientBuilder {
 }
 
 fn endpoint(base_url: &str) -> Result<reqwest::Url, ClientError> {
-    let url = format!("{}/chat/completions", base_url.trim_end_matches('/'));
-    let parsed =
-        reqwest::Url::parse(&url).map_err(|e| ClientError::config(format!("invalid base URL {base_url:?}: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(ClientError::config(format!("the base URL {base_url:?} is not http or https")));
+    let shown = redact_url(base_url);
+    // The base itself must be a URL with a host: `http://` joined with the path would read `chat` as the host.
+    let base = reqwest::Url::parse(base_url.trim())
+        .map_err(|e| ClientError::config(format!("invalid base URL {shown:?}: {e}")))?;
+    if !matches!(base.scheme(), "http" | "https") {
+        return Err(ClientError::config(format!("the base URL {shown:?} is not http or https")));
     }
-    Ok(parsed)
+    if base.host_str().is_none_or(str::is_empty) {
+        return Err(ClientError::config(format!("the base URL {shown:?} has no host")));
+    }
+    let url = format!("{}/chat/completions", base_url.trim().trim_end_matches('/'));
+    reqwest::Url::parse(&url).map_err(|e| ClientError::config(format!("invalid base URL {shown:?}: {e}")))
 }

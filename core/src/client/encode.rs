@@ -5,7 +5,7 @@ use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use super::profile::{MaxTokensField, Profile, ToolCallContent};
+use super::profile::{MaxTokensField, Profile, ReasoningEffortField, ToolCallContent};
 use crate::wire::{
     AssistantMessage, ChatRequest, Content, ContentPart, Message, StreamOptions, TextMessage, ToolCall, ToolChoice,
     ToolMessage,
@@ -124,11 +124,24 @@ impl Serialize for WireRequest<'_> {
         if let Some(v) = &r.user {
             field!("user", v);
         }
+        if let Some(effort) = &r.reasoning_effort {
+            match p.reasoning_effort {
+                ReasoningEffortField::TopLevel => field!("reasoning_effort", effort),
+                ReasoningEffortField::Nested => field!("reasoning", &serde_json::json!({ "effort": effort.as_str() })),
+                ReasoningEffortField::Omitted => {}
+            }
+        }
         // Dropped fields stay dropped even if `extra` repeats them.
         const NEVER_FROM_EXTRA: &[&str] =
             &["max_tokens", "max_completion_tokens", "stream", "stream_options", "tool_choice", "parallel_tool_calls"];
+        // A typed effort decides the reasoning fields: `extra` does not add the other spelling.
+        let typed_effort = r.reasoning_effort.is_some();
         for (key, value) in &r.extra {
-            if !written.contains(&key.as_str()) && !NEVER_FROM_EXTRA.contains(&key.as_str()) {
+            let effort_key = matches!(key.as_str(), "reasoning_effort" | "reasoning");
+            if !written.contains(&key.as_str())
+                && !NEVER_FROM_EXTRA.contains(&key.as_str())
+                && !(typed_effort && effort_key)
+            {
                 map.serialize_entry(key, value)?;
             }
         }

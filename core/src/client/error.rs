@@ -4,9 +4,12 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::stream::Completion;
+use crate::wire::SNIPPET_LIMIT;
+use crate::wire::error_body::floor_char_boundary;
 
 /// Which deadline ran out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TimeoutPhase {
     /// Opening the TCP/TLS connection.
     Connect,
@@ -26,6 +29,20 @@ impl fmt::Display for TimeoutPhase {
     }
 }
 
+/// Text from outside (a provider's message, a transport's description) as `Display` shows it: at most
+/// [`SNIPPET_LIMIT`] bytes, so an error printed or logged stays a few KiB whatever the server sent.
+struct Bounded<'a>(&'a str);
+
+impl fmt::Display for Bounded<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.len() <= SNIPPET_LIMIT {
+            return f.write_str(self.0);
+        }
+        f.write_str(&self.0[..floor_char_boundary(self.0, SNIPPET_LIMIT)])?;
+        f.write_str("…")
+    }
+}
+
 /// Everything that can go wrong talking to a Chat Completions endpoint.
 ///
 /// Kept small (the rarely read `Status` fields are `Box<str>`) so that errors wrapping it stay under clippy's
@@ -35,7 +52,7 @@ impl fmt::Display for TimeoutPhase {
 pub enum ClientError {
     /// The provider answered with an error status; its message, type, code and param are parsed from every
     /// known error body shape (Q35).
-    #[error("HTTP {status}: {message}")]
+    #[error("HTTP {status}: {}", Bounded(message))]
     Status {
         /// The HTTP status (or `200` for an error body inside a successful non-stream response).
         status: u16,
@@ -59,13 +76,13 @@ pub enum ClientError {
         phase: TimeoutPhase,
     },
     /// The connection could not be made or broke before any content was handed out.
-    #[error("connection failed: {message}")]
+    #[error("connection failed: {}", Bounded(message))]
     Connect {
         /// What the transport said.
         message: String,
     },
     /// The body was not what the protocol says (not JSON, not a completion...).
-    #[error("could not decode the response: {message}")]
+    #[error("could not decode the response: {}", Bounded(message))]
     Decode {
         /// What was wrong.
         message: String,
@@ -74,7 +91,7 @@ pub enum ClientError {
     },
     /// The stream failed after it started: an in-band error event, `finish_reason: "error"`, or a connection
     /// that ended before the turn was complete (§1.4, Q34, Q36). `partial` holds what arrived.
-    #[error("stream failed: {message}")]
+    #[error("stream failed: {}", Bounded(message))]
     Stream {
         /// What happened.
         message: String,
@@ -94,7 +111,7 @@ pub enum ClientError {
     },
     /// The client or the request is misconfigured (missing API key, invalid URL or header, an image sent to
     /// a text-only profile...).
-    #[error("configuration error: {message}")]
+    #[error("configuration error: {}", Bounded(message))]
     Config {
         /// What is wrong, and what to set.
         message: String,

@@ -30,17 +30,21 @@ mod encode;
 mod error;
 mod profile;
 mod retry;
-mod sse;
+mod secret;
+pub mod sse;
+mod tls;
 
 pub use chat_stream::ChatStream;
 pub(crate) use chat_stream::in_band_retryable;
 pub use config::{
-    ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TOTAL_TIMEOUT,
+    ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TOTAL_TIMEOUT,
 };
 pub use encode::replay_arguments;
 pub use error::{ClientError, TimeoutPhase};
-pub use profile::{MaxTokensField, Profile, ToolCallContent, ToolCallIds};
+pub use profile::{MaxTokensField, Profile, ReasoningEffortField, ToolCallContent, ToolCallIds};
 pub use retry::RetryPolicy;
+pub use tls::http_client_builder;
 
 use std::fmt;
 use std::sync::Arc;
@@ -58,7 +62,8 @@ pub const MINTCLOUD_BASE_URL: &str = "https://api.mintcloud.ai/v1";
 /// OpenAI's API base, the default of [`Client::from_env`] with `OPENAI_API_KEY`.
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 
-/// A Chat Completions client. Cheap to clone (one `Arc`); `Debug` never shows the API key.
+/// A Chat Completions client. Cheap to clone (one `Arc`); `Debug` never shows the API key, a credential in
+/// the base URL (`http://user:pass@host`, `?key=...`) or a credential header.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -68,42 +73,37 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     base_url: String,
-    /// `None` only together with `invalid`.
-    endpoint: Option<reqwest::Url>,
-    /// Why this client cannot send anything (a [`Client::new`] with a bad base URL).
-    invalid: Option<ClientError>,
+    /// `{base_url}/chat/completions`, parsed once when the client is built.
+    endpoint: reqwest::Url,
     auth: Option<HeaderValue>,
     headers: HeaderMap,
     retry: RetryPolicy,
     idle_timeout: Option<Duration>,
     total_timeout: Option<Duration>,
     max_response_bytes: u64,
+    max_event_bytes: usize,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.inner.base_url)
-            .field("api_key", &if self.inner.auth.is_some() { "<redacted>" } else { "<none>" })
+            .field("base_url", &secret::redact_url(&self.inner.base_url))
+            .field("api_key", &if self.inner.auth.is_some() { secret::REDACTED } else { "<none>" })
             .field("profile", &self.profile.name)
             .field("retry", &self.inner.retry)
             .field("idle_timeout", &self.inner.idle_timeout)
             .field("total_timeout", &self.inner.total_timeout)
             .field("max_response_bytes", &self.inner.max_response_bytes)
+            .field("max_event_bytes", &self.inner.max_event_bytes)
             .finish_non_exhaustive()
     }
 }
 
 impl Client {
-    /// A client with default settings. An invalid `base_url` is reported by the first request (use
-    /// [`Client::builder`] to get the error up front).
-    pub fn new(base_url: impl Into<String>, api_key: impl Into<String>) -> Client {
-        let base_url = base_url.into();
-        let api_key = api_key.into();
-        match Client::builder().base_url(base_url.clone()).api_key(api_key).build() {
-            Ok(client) => client,
-            Err(error) => Client::invalid(base_url, error),
-        }
+    /// A client with default settings; fails with [`ClientError::Config`] on an invalid base URL (one that is
+    /// not `http(s)://host...`) or an API key that cannot be sent in a header.
+    pub fn new(base_url: impl Into<String>, api_key: impl Into<String>) -> Result<Client, ClientError> {
+        Client::builder().base_url(base_url).api_key(api_key).build()
     }
 
     /// A client from the environment: `OPENAI_API_KEY` (with `OPENAI_BASE_URL`, default
@@ -147,7 +147,13 @@ impl Client {
         Client { inner: Arc::clone(&self.inner), profile: Arc::new(profile) }
     }
 
-    /// The API base URL as configured.
+    /// The endpoint's host and port (`server.address`/`server.port` on telemetry spans).
+    pub(crate) fn server(&self) -> Option<(&str, u16)> {
+        let endpoint = &self.inner.endpoint;
+        Some((endpoint.host_str()?, endpoint.port_or_known_default()?))
+    }
+
+    /// The API base URL as configured (credentials in it included: print it with care; `Debug` redacts them).
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
     }
@@ -160,7 +166,7 @@ impl Client {
         let body = self.encode(request, false)?;
         let mut attempt = 0;
         loop {
-            let deadline = self.inner.total_timeout.map(|t| Instant::now() + t);
+            let deadline = self.deadline();
             let (error, should_retry) = match self.send(&body, deadline).await {
                 Ok(response) => {
                     let limit = self.inner.max_response_bytes;
@@ -190,11 +196,11 @@ impl Client {
         let body = self.encode(request, true)?;
         let mut attempt = 0;
         loop {
-            let deadline = self.inner.total_timeout.map(|t| Instant::now() + t);
+            let deadline = self.deadline();
             match self.send(&body, deadline).await {
                 Ok(response) => {
                     let limit = self.inner.max_response_bytes;
-                    let max_event = usize::try_from(limit).unwrap_or(usize::MAX);
+                    let max_event = self.inner.max_event_bytes;
                     let is_json = response
                         .headers()
                         .get(CONTENT_TYPE)
@@ -221,6 +227,11 @@ impl Client {
         }
     }
 
+    /// When the attempt starting now must end; a total timeout too large to represent means no deadline.
+    fn deadline(&self) -> Option<Instant> {
+        self.inner.total_timeout.and_then(|t| Instant::now().checked_add(t))
+    }
+
     fn encode(&self, request: &ChatRequest, stream: bool) -> Result<bytes::Bytes, ClientError> {
         WireRequest { request, profile: &self.profile, stream }
             .to_vec()
@@ -235,13 +246,9 @@ impl Client {
         deadline: Option<Instant>,
     ) -> Result<reqwest::Response, (ClientError, Option<bool>)> {
         let inner = &self.inner;
-        let Some(endpoint) = inner.endpoint.clone() else {
-            let error = inner.invalid.clone().unwrap_or_else(|| ClientError::config("no endpoint"));
-            return Err((error, Some(false)));
-        };
         let mut builder = inner
             .http
-            .post(endpoint)
+            .post(inner.endpoint.clone())
             .headers(inner.headers.clone())
             .header(CONTENT_TYPE, "application/json")
             .body(body.clone());
@@ -272,28 +279,6 @@ impl Client {
             Err(error) => return Err((error, should_retry)),
         };
         Err((status_error(status.as_u16(), &bytes, retry_after), should_retry))
-    }
-}
-
-impl Client {
-    /// A client that fails every request with `error` (what [`Client::new`] returns for a bad configuration).
-    fn invalid(base_url: String, error: ClientError) -> Client {
-        tracing::warn!(%error, "invalid client configuration; every request will fail");
-        Client {
-            inner: Arc::new(Inner {
-                http: reqwest::Client::new(),
-                base_url,
-                endpoint: None,
-                invalid: Some(error),
-                auth: None,
-                headers: HeaderMap::new(),
-                retry: RetryPolicy::none(),
-                idle_timeout: None,
-                total_timeout: None,
-                max_response_bytes: 0,
-            }),
-            profile: Arc::new(Profile::generic()),
-        }
     }
 }
 
@@ -342,6 +327,10 @@ pub(crate) fn transport_error(error: &reqwest::Error) -> ClientError {
         message.push_str(": ");
         message.push_str(&cause.to_string());
         source = cause.source();
+    }
+    if let Some(url) = error.url() {
+        // reqwest names the URL in its message: never with its user-info or query (issue 9.6).
+        message = message.replace(url.as_str(), &secret::redact_url(url.as_str()));
     }
     if error.is_timeout() {
         let phase = if error.is_connect() { TimeoutPhase::Connect } else { TimeoutPhase::Total };

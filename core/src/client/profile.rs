@@ -18,8 +18,21 @@ pub enum MaxTokensField {
     MaxCompletionTokens,
 }
 
+/// How a request's `reasoning_effort` is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReasoningEffortField {
+    /// `"reasoning_effort": "low"` at the top level (OpenAI, and the compatible servers that copy it).
+    TopLevel,
+    /// `"reasoning": {"effort": "low"}` (OpenRouter's unified reasoning parameter).
+    Nested,
+    /// Not sent: the provider ignores it (Anthropic's compatible endpoint, Q42) or rejects unknown fields.
+    Omitted,
+}
+
 /// How tool-call ids are written when a conversation is replayed (Q18).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ToolCallIds {
     /// Exactly as the model (or the agent) made them.
     AsIs,
@@ -102,6 +115,8 @@ pub struct Profile {
     pub max_temperature: Option<f32>,
     /// How tool-call ids are replayed (Q18: Mistral accepts only nine alphanumerics).
     pub tool_call_ids: ToolCallIds,
+    /// How `reasoning_effort` is sent.
+    pub reasoning_effort: ReasoningEffortField,
 }
 
 impl Default for Profile {
@@ -128,6 +143,7 @@ impl Profile {
             supports_developer_role: false,
             max_temperature: None,
             tool_call_ids: ToolCallIds::AsIs,
+            reasoning_effort: ReasoningEffortField::TopLevel,
         }
     }
 
@@ -171,8 +187,14 @@ impl Profile {
             supports_json_schema: false,
             supports_developer_role: true,
             max_temperature: Some(1.0),
+            reasoning_effort: ReasoningEffortField::Omitted,
             ..Profile::generic()
         }
+    }
+
+    /// OpenRouter: reasoning effort as `reasoning: {"effort": ...}` (Q45).
+    pub fn openrouter() -> Self {
+        Profile { name: "openrouter".to_owned(), reasoning_effort: ReasoningEffortField::Nested, ..Profile::generic() }
     }
 
     /// llama.cpp's server: `""` content with tool calls.
@@ -208,6 +230,8 @@ impl Profile {
             Profile::deepseek()
         } else if host == "api.anthropic.com" {
             Profile::anthropic_compat()
+        } else if host == "openrouter.ai" {
+            Profile::openrouter()
         } else if host == "api.groq.com" {
             Profile::groq()
         } else if host == "api.mistral.ai" {

@@ -1,7 +1,9 @@
 //! The accumulation algorithm of §1.3 (normative; covers Q5–Q12, Q15, Q23–Q25, Q3).
 
+use std::collections::HashMap;
+
 use crate::client::ClientError;
-use crate::stream::Completion;
+use crate::stream::{Completion, DEFAULT_MAX_TOOL_CALLS, TOO_MANY_TOOL_CALLS};
 use crate::wire::{
     ArgumentsDelta, AssistantMessage, ChatChunk, ChatResponse, Content, ErrorBody, FinishReason, FunctionCall,
     ToolCall, ToolCallDelta, Usage,
@@ -11,6 +13,10 @@ use crate::wire::{
 ///
 /// Only choice `0` is read (toolsmith never asks for `n > 1`). Text is not held back: push each chunk as it
 /// arrives and hand its delta on; the accumulator only remembers.
+///
+/// Each fragment finds its call in constant time, so a turn costs time linear in its size. A turn may have at
+/// most [`max_tool_calls`](Self::with_max_tool_calls) calls (default [`DEFAULT_MAX_TOOL_CALLS`]); a fragment
+/// opening one more fails the push with a [`ClientError::Stream`] whose code is [`TOO_MANY_TOOL_CALLS`].
 ///
 /// ```
 /// use toolsmith_core::stream::Accumulator;
@@ -27,7 +33,7 @@ use crate::wire::{
 /// assert_eq!(done.message.text(), "Hello");
 /// assert_eq!(done.finish_reason, FinishReason::Stop);
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Accumulator {
     id: String,
     model: String,
@@ -35,14 +41,37 @@ pub struct Accumulator {
     refusal: Option<String>,
     reasoning: Option<String>,
     slots: Vec<Slot>,
+    /// The latest slot opened for each `index`.
+    by_index: HashMap<u32, usize>,
+    /// The latest slot holding each id (for fragments without an index, Q8).
+    by_id: HashMap<String, usize>,
+    max_tool_calls: usize,
     finish_reason: Option<FinishReason>,
     usage: Option<Usage>,
     groq_usage: Option<Usage>,
 }
 
+impl Default for Accumulator {
+    fn default() -> Self {
+        Accumulator {
+            id: String::new(),
+            model: String::new(),
+            content: None,
+            refusal: None,
+            reasoning: None,
+            slots: Vec::new(),
+            by_index: HashMap::new(),
+            by_id: HashMap::new(),
+            max_tool_calls: DEFAULT_MAX_TOOL_CALLS,
+            finish_reason: None,
+            usage: None,
+            groq_usage: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 struct Slot {
-    index: Option<u32>,
     id: String,
     name: String,
     arguments: String,
@@ -52,6 +81,16 @@ impl Accumulator {
     /// An empty accumulator.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty accumulator that accepts at most `limit` tool calls in the turn.
+    pub fn with_max_tool_calls(limit: usize) -> Self {
+        Accumulator { max_tool_calls: limit, ..Self::default() }
+    }
+
+    /// Changes the tool-call limit of the turn (see [`with_max_tool_calls`](Self::with_max_tool_calls)).
+    pub fn set_max_tool_calls(&mut self, limit: usize) {
+        self.max_tool_calls = limit;
     }
 
     /// Adds one chunk.
@@ -77,7 +116,7 @@ impl Accumulator {
             append(&mut self.refusal, delta.refusal.as_deref());
             append(&mut self.reasoning, delta.reasoning_content.as_deref());
             for fragment in &delta.tool_calls {
-                self.push_tool_call(fragment);
+                self.push_tool_call(fragment)?;
             }
             if let Some(reason) = &choice.finish_reason {
                 self.finish_reason = Some(reason.clone());
@@ -170,30 +209,33 @@ impl Accumulator {
     }
 
     /// Rule 1 of §1.3: pick the slot for a fragment, then rules 2–5.
-    fn push_tool_call(&mut self, fragment: &ToolCallDelta) {
+    fn push_tool_call(&mut self, fragment: &ToolCallDelta) -> Result<(), ClientError> {
         let id = fragment.id.as_deref().filter(|id| !id.is_empty());
         let name = fragment.function.as_ref().and_then(|f| f.name.as_deref()).filter(|n| !n.is_empty());
-        let slot = match fragment.index {
-            Some(index) => match self.slots.iter().rposition(|s| s.index == Some(index)) {
+        let pos = match fragment.index {
+            Some(index) => match self.by_index.get(&index).copied() {
                 // Q9: a new id on an occupied index opens a new call.
                 Some(pos) if id.is_some_and(|id| !self.slots[pos].id.is_empty() && self.slots[pos].id != id) => {
-                    self.open(Some(index))
+                    self.open(Some(index))?
                 }
                 Some(pos) => pos,
-                None => self.open(Some(index)),
+                None => self.open(Some(index))?,
             },
             // Q8: no index.
-            None => match id.and_then(|id| self.slots.iter().rposition(|s| s.id == id)) {
+            None => match id.and_then(|id| self.by_id.get(id).copied()) {
                 Some(pos) => pos,
-                None if id.is_some() || name.is_some() || self.slots.is_empty() => self.open(None),
+                None if id.is_some() || name.is_some() || self.slots.is_empty() => self.open(None)?,
                 None => self.slots.len() - 1,
             },
         };
-        let Some(slot) = self.slots.get_mut(slot) else { return };
+        let Some(slot) = self.slots.get_mut(pos) else { return Ok(()) };
         if let Some(id) = id
             && slot.id.is_empty()
         {
             slot.id = id.to_owned();
+            // The latest slot with an id wins, as a search from the end would find it.
+            let latest = self.by_id.entry(id.to_owned()).or_insert(pos);
+            *latest = (*latest).max(pos);
         }
         if let Some(name) = name {
             // Rule 3 (Q11): a repeated name is ignored; a split name (Gemini) is appended.
@@ -210,11 +252,25 @@ impl Accumulator {
             // Q12: an object is the complete arguments.
             Some(ArgumentsDelta::Value(value)) => slot.arguments = value.to_string(),
         }
+        Ok(())
     }
 
-    fn open(&mut self, index: Option<u32>) -> usize {
-        self.slots.push(Slot { index, ..Slot::default() });
-        self.slots.len() - 1
+    fn open(&mut self, index: Option<u32>) -> Result<usize, ClientError> {
+        if self.slots.len() >= self.max_tool_calls {
+            // The partial turn keeps the calls within the limit; the rest of the stream is not read.
+            return Err(ClientError::Stream {
+                message: format!("the turn has more than {} tool calls (the limit)", self.max_tool_calls),
+                code: Some(TOO_MANY_TOOL_CALLS.to_owned()),
+                partial: Box::new(self.partial()),
+                retryable: false,
+            });
+        }
+        let pos = self.slots.len();
+        self.slots.push(Slot::default());
+        if let Some(index) = index {
+            self.by_index.insert(index, pos);
+        }
+        Ok(pos)
     }
 }
 

@@ -4,6 +4,15 @@ mod accumulator;
 
 pub use accumulator::Accumulator;
 
+/// How many tool calls one turn may have by default ([`Accumulator::with_max_tool_calls`], the agent's
+/// `max_tool_calls`): far more than a real turn makes, few enough that a hostile stream cannot make the
+/// client hold millions of calls.
+pub const DEFAULT_MAX_TOOL_CALLS: usize = 128;
+
+/// The [`ClientError::Stream`](crate::client::ClientError::Stream) `code` of a turn with more tool calls than
+/// the limit.
+pub const TOO_MANY_TOOL_CALLS: &str = "too_many_tool_calls";
+
 use serde::{Deserialize, Serialize};
 
 use crate::wire::{AssistantMessage, FinishReason, Usage};

@@ -1,7 +1,9 @@
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use crate::wire::Usage;
 
 /// Typed values an application attaches to one run (the signed-in user, a database handle, ...), read by
 /// tools through [`ToolContext::get`]. Cheap to clone: the values are shared.
@@ -65,12 +67,14 @@ pub struct ToolContext {
     call_id: String,
     tool_name: String,
     run: RunContext,
+    /// Tokens the call spent on model requests of its own, reported with [`ToolContext::add_usage`].
+    usage: Arc<Mutex<Option<Usage>>>,
 }
 
 impl ToolContext {
     /// The context for call `call_id` of tool `tool_name` in a run carrying `run`.
     pub fn new(call_id: impl Into<String>, tool_name: impl Into<String>, run: RunContext) -> Self {
-        ToolContext { call_id: call_id.into(), tool_name: tool_name.into(), run }
+        ToolContext { call_id: call_id.into(), tool_name: tool_name.into(), run, usage: Arc::default() }
     }
 
     /// The id of the tool call being served.
@@ -91,5 +95,17 @@ impl ToolContext {
     /// All values attached to this run.
     pub fn run_context(&self) -> &RunContext {
         &self.run
+    }
+
+    /// Reports tokens the tool spent on model requests of its own (a sub-agent, a summariser): the agent adds
+    /// them to the run's usage and to the call's record.
+    pub fn add_usage(&self, usage: &Usage) {
+        let mut total = self.usage.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *total.get_or_insert_with(Usage::default) += usage.clone();
+    }
+
+    /// The usage reported so far with [`add_usage`](Self::add_usage), leaving none.
+    pub fn take_usage(&self) -> Option<Usage> {
+        self.usage.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take()
     }
 }

@@ -4,6 +4,7 @@
 //! (from configuration, an MCP server, ...).
 
 mod args;
+mod blocking;
 mod context;
 mod definition;
 mod output;
@@ -11,6 +12,8 @@ mod registry;
 pub mod schema;
 
 pub use args::decode_arguments;
+#[doc(hidden)]
+pub use blocking::run_blocking;
 pub use context::{RunContext, ToolContext};
 pub use definition::ToolDefinition;
 pub use output::{ToolOutput, ToolResult, UNIT_OUTPUT};
@@ -54,6 +57,7 @@ pub trait Tool: Send + Sync + 'static {
 /// Why a tool call produced no result. The agent sends the `Display` text to the model as the call's
 /// result, so the model can correct itself.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ToolError {
     /// The arguments could not be decoded; the message says which argument and what was expected.
     #[error("invalid arguments: {0}")]

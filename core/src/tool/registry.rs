@@ -8,6 +8,7 @@ use super::{Tool, ToolDefinition, is_valid_tool_name};
 
 /// Why a tool could not be added to a [`ToolSet`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ToolSetError {
     /// Another tool already has this name. Names must be unique: the model calls tools by name.
     #[error("two tools are named `{name}`: tool names must be unique (rename one with `#[tool(name = \"...\")]`)")]

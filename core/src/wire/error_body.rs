@@ -46,7 +46,7 @@ impl ErrorBody {
                     match error {
                         Value::Object(inner) => {
                             let mut body = ErrorBody {
-                                message: inner.get("message").map(text_of).unwrap_or_default(),
+                                message: inner.get("message").map(text_of).map(bounded).unwrap_or_default(),
                                 kind: inner.get("type").and_then(scalar),
                                 code: inner.get("code").and_then(scalar),
                                 param: inner.get("param").and_then(scalar),
@@ -59,14 +59,14 @@ impl ErrorBody {
                                     .map(text_of)
                                     .filter(|m| !m.is_empty())
                                     .or_else(|| body.code.clone())
-                                    .unwrap_or_else(|| error.to_string());
+                                    .map_or_else(|| bounded(error.to_string()), bounded);
                             }
                             return Some(body);
                         }
                         Value::String(message) => {
                             // Ollama `{"error":"..."}`, xAI `{"code":"...","error":"..."}`.
                             return Some(ErrorBody {
-                                message: message.clone(),
+                                message: bounded(message.clone()),
                                 kind: map.get("type").and_then(scalar),
                                 code: map.get("code").and_then(scalar),
                                 param: map.get("param").and_then(scalar),
@@ -77,7 +77,7 @@ impl ErrorBody {
                     }
                 }
                 // vLLM before v0.10.1: the error object is the body.
-                let message = map.get("message").map(text_of)?;
+                let message = map.get("message").map(text_of).map(bounded)?;
                 Some(ErrorBody {
                     message,
                     kind: map.get("type").and_then(scalar),
@@ -105,7 +105,7 @@ fn text_of(value: &Value) -> String {
 
 fn scalar(value: &Value) -> Option<String> {
     match value {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::String(s) if !s.is_empty() => Some(bounded(s.clone())),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
@@ -116,6 +116,25 @@ fn details(map: &serde_json::Map<String, Value>, known: &[&str]) -> Option<Value
     let rest: serde_json::Map<String, Value> =
         map.iter().filter(|(k, _)| !known.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
     (!rest.is_empty()).then_some(Value::Object(rest))
+}
+
+/// `text` cut at [`SNIPPET_LIMIT`] bytes on a character boundary, with `…` when something was cut: what a
+/// provider says goes into error messages, and a 32 MiB message must not.
+pub(crate) fn bounded(mut text: String) -> String {
+    if text.len() > SNIPPET_LIMIT {
+        let cut = floor_char_boundary(&text, SNIPPET_LIMIT);
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
+/// The largest character boundary of `text` at or below `at`.
+pub(crate) fn floor_char_boundary(text: &str, at: usize) -> usize {
+    if at >= text.len() {
+        return text.len();
+    }
+    (0..=at).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0)
 }
 
 /// The body as text, cut at [`SNIPPET_LIMIT`] bytes on a character boundary, invalid UTF-8 replaced.

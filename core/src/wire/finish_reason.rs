@@ -10,6 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// `eos_token`, `eos`, `tool_call`, ...). Compare with [`FinishReason::is_stop_like`] when the exact value does
 /// not matter.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum FinishReason {
     /// The model finished its answer (`stop`); the default.
     #[default]

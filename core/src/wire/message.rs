@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// One message of a conversation, tagged by `role` on the wire.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "role", rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Message {
     /// Instructions from the application (`role: "system"`).
     System(TextMessage),
@@ -196,6 +197,7 @@ impl From<&str> for Content {
 /// One part of an array content.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ContentPart {
     /// `{"type":"text","text":...}`
     Text {

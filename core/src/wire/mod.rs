@@ -4,7 +4,7 @@
 //! only the fields that are set.
 
 mod chunk;
-mod error_body;
+pub(crate) mod error_body;
 mod finish_reason;
 mod message;
 mod request;
@@ -17,7 +17,7 @@ pub use finish_reason::FinishReason;
 pub use message::{
     AssistantMessage, Content, ContentPart, FunctionCall, ImageUrl, Message, TextMessage, ToolCall, ToolMessage,
 };
-pub use request::{ChatRequest, JsonSchemaFormat, ResponseFormat, Stop, StreamOptions, ToolChoice};
+pub use request::{ChatRequest, JsonSchemaFormat, ReasoningEffort, ResponseFormat, Stop, StreamOptions, ToolChoice};
 pub use response::{ChatResponse, Choice};
 pub use usage::{CompletionTokensDetails, PromptTokensDetails, Usage};
 

@@ -94,6 +94,10 @@ pub struct ChatRequest {
     /// An end-user id for abuse monitoring.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// How hard a reasoning model thinks. Sent the way the profile says (`reasoning_effort`, or OpenRouter's
+    /// `reasoning: {"effort": ...}`, or not at all where it is ignored, Q42); omitted when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_effort: Option<ReasoningEffort>,
     /// Provider-specific fields, written at the top level of the body (e.g. `reasoning_effort`, `top_k`).
     /// A key that a typed field also sets is ignored: the typed field wins.
     #[serde(flatten)]
@@ -104,6 +108,40 @@ impl ChatRequest {
     /// A request for `model` with `messages` and nothing else set.
     pub fn new(model: impl Into<String>, messages: Vec<Message>) -> Self {
         ChatRequest { model: model.into(), messages, ..ChatRequest::default() }
+    }
+}
+
+/// A reasoning model's effort level. Providers add levels over time: an unknown one is kept as text.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum ReasoningEffort {
+    /// No reasoning (gpt-5.1 and later).
+    None,
+    /// As little as possible (gpt-5).
+    Minimal,
+    /// Low.
+    Low,
+    /// Medium (OpenAI's default).
+    Medium,
+    /// High.
+    High,
+    /// Any other level, sent as written (`"xhigh"`...).
+    #[serde(untagged)]
+    Other(String),
+}
+
+impl ReasoningEffort {
+    /// The level as the wire writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ReasoningEffort::None => "none",
+            ReasoningEffort::Minimal => "minimal",
+            ReasoningEffort::Low => "low",
+            ReasoningEffort::Medium => "medium",
+            ReasoningEffort::High => "high",
+            ReasoningEffort::Other(level) => level,
+        }
     }
 }
 
@@ -134,6 +172,7 @@ pub struct StreamOptions {
 
 /// `tool_choice`: `"none"`, `"auto"`, `"required"` or `{"type":"function","function":{"name":...}}`.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum ToolChoice {
     /// The model must not call tools.
     None,
@@ -199,6 +238,7 @@ impl<'de> Deserialize<'de> for ToolChoice {
 /// `response_format`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ResponseFormat {
     /// Plain text (the default).
     Text,

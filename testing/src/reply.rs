@@ -5,13 +5,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::wire::{AssistantMessage, Content, ToolCall};
+use toolsmith_core::wire::{AssistantMessage, Content, ToolCall};
 
 /// One response of the test server, served as JSON or as an SSE stream depending on the request's `stream`.
 ///
 /// ```
 /// use std::time::Duration;
-/// use toolsmith_core::testing::Reply;
+/// use toolsmith_testing::Reply;
 /// use toolsmith_core::wire::ToolCall;
 ///
 /// let calls = Reply::tool_calls(vec![ToolCall::new("call_1", "get_weather", r#"{"city":"Paris"}"#)]);
@@ -45,6 +45,7 @@ pub(crate) enum ReplyKind {
 
 /// The body of a [`Reply::status`]: a JSON value, or text written verbatim.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum StatusBody {
     /// Serialized as `application/json`.
     Json(Value),
@@ -114,7 +115,7 @@ impl Reply {
     }
 
     /// A stream that sends `partial_text` (as ordinary text deltas), then the in-band error event
-    /// `data: {"error":...}` and ends without `[DONE]` (form 1 of the reference's §1.4).
+    /// `data: {"error":...}` and ends without `[DONE]` (§1.4 form 1 in docs/protocol.md).
     ///
     /// `error` is the object under `"error"` (e.g. `{"message":"...","type":"server_error"}`); a value that
     /// already has a top-level `"error"` key is sent as is. A non-streaming request gets status 500 with the

@@ -18,7 +18,7 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> std::io::Result<()> {
-//! use toolsmith_core::testing::{Reply, TestServer};
+//! use toolsmith_testing::{Reply, TestServer};
 //!
 //! let server = TestServer::scripted([Reply::text("Hello!")]).await?;
 //! let url = format!("{}/chat/completions", server.base_url());
@@ -28,6 +28,10 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Applications reach this crate as `toolsmith::testing` with the `toolsmith` crate's `testing` feature
+//! (usually in `[dev-dependencies]`).
+#![warn(missing_docs)]
 
 mod model;
 mod ordered;
@@ -150,7 +154,8 @@ impl TestServer {
     ///    `final_result`, narrowed to those whose name shares a word with the message (`get_weather` matches
     ///    "Weather in Paris?", `divide` matches "divided": names are split at `_`, `-` and case changes, verbs
     ///    like `get`/`set`/`fetch` are ignored, and words are compared after stripping `-ing`, `-ed`, `-es`,
-    ///    `-s`, `-e`); when no name matches, all of them.
+    ///    `-s`, `-e`). When no name matches, the model answers in text (step 5: "Hello" gets
+    ///    `"You said: Hello"`), unless `tool_choice` is `"required"`: then every offered tool is called.
     /// 3. **Calling tools**, when there are no past calls (or `tool_choice` is `"required"` or a named tool:
     ///    a forced choice is obeyed on every request, like a real model, so an agent that never resets it
     ///    loops). All calls go in one assistant turn (`content: null`, ids `call_{turn}_{index}` where `turn`
@@ -252,12 +257,12 @@ impl TestServer {
         format!("http://{}/v1", self.address)
     }
 
-    /// A [`Client`](crate::client::Client) for this server (default settings, API key `"test-key"`).
+    /// A [`Client`](toolsmith_core::client::Client) for this server (default settings, API key `"test-key"`).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// use toolsmith_core::testing::TestServer;
+    /// use toolsmith_testing::TestServer;
     ///
     /// let server = TestServer::test_model().await?;
     /// let client = server.client();
@@ -265,8 +270,9 @@ impl TestServer {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn client(&self) -> crate::client::Client {
-        crate::client::Client::new(self.base_url(), "test-key")
+    pub fn client(&self) -> toolsmith_core::client::Client {
+        // The server's own `http://127.0.0.1:{port}/v1` always builds.
+        toolsmith_core::client::Client::new(self.base_url(), "test-key").expect("the test server's base URL is valid")
     }
 
     /// The socket address the server listens on.

@@ -1,5 +1,5 @@
 //! Turns a [`Reply`] into the HTTP response: a `chat.completion` JSON body or a paced SSE stream of
-//! `chat.completion.chunk` events, shaped like OpenAI's (reference §1.2, §1.3).
+//! `chat.completion.chunk` events, shaped like OpenAI's (docs/protocol.md §1.2, §1.3).
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use super::reply::{Reply, ReplyKind, StatusBody};
-use crate::wire::{AssistantMessage, Content, ContentPart};
+use toolsmith_core::wire::{AssistantMessage, Content, ContentPart};
 
 /// What a response needs to know about its request.
 pub(crate) struct Envelope {

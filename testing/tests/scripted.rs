@@ -1,16 +1,15 @@
 //! The scripted TestServer over real HTTP: response shapes (§1.2, §1.3), recording, fault injection, delays,
 //! the repeating mode and shutdown.
-#![cfg(feature = "testing")]
 
-mod testing_support;
+mod support;
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde_json::{Value, json};
-use testing_support::*;
-use toolsmith_core::testing::{Reply, TestServer};
+use support::*;
 use toolsmith_core::wire::{AssistantMessage, ToolCall};
+use toolsmith_testing::{Reply, TestServer};
 
 fn streaming(text: &str, include_usage: bool) -> Value {
     let mut body = user(text);

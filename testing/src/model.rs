@@ -7,7 +7,7 @@ use super::ordered::Json;
 use super::reply::Reply;
 use super::schema::{FREE_TEXT, Generator, Known, Purpose};
 use super::text::{self, MessageFacts};
-use crate::wire::ToolCall;
+use toolsmith_core::wire::ToolCall;
 
 /// The structured-output fallback tool's name: called last, after the other tools' results are in.
 pub(crate) const FINAL_RESULT: &str = "final_result";
@@ -97,7 +97,10 @@ pub(crate) fn respond(body: &Value, ordered: &Json) -> Reply {
             _ => true,
         })
         .collect();
-    let plan = plan(&relevant(&candidates, &facts), &facts);
+    // A message that names no tool gets a text answer, as from a real model ("Hello"); only a forced
+    // choice makes the model call something anyway.
+    let named = relevant(&candidates, &facts);
+    let plan = plan(if named.is_empty() && forced { &candidates } else { &named }, &facts);
     let calls = |calls: Vec<(String, String)>| {
         let calls = calls
             .into_iter()
@@ -213,14 +216,13 @@ fn related(tool_word: &str, message_word: &str) -> bool {
     common >= 5 && common + 2 >= a.len().min(b.len())
 }
 
-/// The tools whose name shares a word with the message, or all of them when none does.
+/// The tools whose name shares a word with the message.
 fn relevant<'a>(tools: &[&'a ToolInfo<'a>], facts: &MessageFacts) -> Vec<&'a ToolInfo<'a>> {
-    let matching: Vec<&ToolInfo> = tools
+    tools
         .iter()
         .copied()
         .filter(|tool| name_words(tool.name).iter().any(|word| facts.words.iter().any(|said| related(word, said))))
-        .collect();
-    if matching.is_empty() { tools.to_vec() } else { matching }
+        .collect()
 }
 
 fn is_listing(name: &str) -> bool {

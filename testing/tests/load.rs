@@ -1,12 +1,11 @@
 //! The server under concurrent load: held replies are timers, not threads, so many requests overlap.
-#![cfg(feature = "testing")]
 
-mod testing_support;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use testing_support::*;
-use toolsmith_core::testing::{Reply, TestServer};
+use support::*;
+use toolsmith_testing::{Reply, TestServer};
 
 async fn concurrent(requests: usize, hold: Duration) -> Duration {
     let server = TestServer::repeating(vec![Reply::text("done").delay(hold)]).await.unwrap();

@@ -1,12 +1,11 @@
 //! The built-in test model over real HTTP: tool choice, argument generation from schemas, the answer turn,
 //! structured output, and streaming.
-#![cfg(feature = "testing")]
 
-mod testing_support;
+mod support;
 
 use serde_json::{Value, json};
-use testing_support::*;
-use toolsmith_core::testing::{Reply, TestServer};
+use support::*;
+use toolsmith_testing::{Reply, TestServer};
 
 fn weather_tool() -> Value {
     tool(
@@ -106,7 +105,7 @@ async fn enum_value_said_in_the_message_is_used_for_a_required_enum() {
         "properties":{"city":{"type":"string"},"units":{"type":"string","enum":["celsius","fahrenheit"]},
                       "days":{"type":["integer","null"]}},
         "required":["city","units","days"],"additionalProperties":false}}}]"#;
-    let message = turn_text(&server, ordered_request("How warm is it in New York, in Fahrenheit?", strict)).await;
+    let message = turn_text(&server, ordered_request("How is the weather in New York, in Fahrenheit?", strict)).await;
     // "Fahrenheit" is an enum value, not a place: one call.
     assert_eq!(
         calls(&message),
@@ -131,9 +130,23 @@ async fn calculator_picks_the_matching_tool_and_reports_its_error() {
 }
 
 #[tokio::test]
-async fn without_a_matching_name_every_tool_is_called() {
+async fn without_a_matching_name_the_model_answers_in_text() {
     let server = TestServer::test_model().await.unwrap();
-    let message = turn(&server, &request("Compute 2 and 3 please", calculator_tools())).await;
+    for text in ["Hello", "Compute 2 and 3 please"] {
+        let message = turn(&server, &request(text, calculator_tools())).await;
+        assert!(message.get("tool_calls").is_none(), "no tool named in {text:?}, no call: {message}");
+        assert_eq!(message["content"], format!("You said: {text}"));
+    }
+    let (status, body) = chat(&server.base_url(), &request("Hello", calculator_tools())).await;
+    assert_eq!((status, &body["choices"][0]["finish_reason"]), (200, &json!("stop")));
+}
+
+#[tokio::test]
+async fn required_tool_choice_without_a_matching_name_calls_every_tool() {
+    let server = TestServer::test_model().await.unwrap();
+    let mut body = request("Compute 2 and 3 please", calculator_tools());
+    body["tool_choice"] = json!("required");
+    let message = turn(&server, &body).await;
     let names: Vec<String> = calls(&message).into_iter().map(|(name, _)| name).collect();
     assert_eq!(names, ["add", "subtract", "multiply", "divide"]);
     assert!(calls(&message).iter().all(|(_, args)| *args == json!({"a": 2, "b": 3})));
@@ -176,7 +189,7 @@ async fn streamed_replies_match_the_non_streamed_ones() {
     messages.push(json!({"role": "tool", "tool_call_id": "call_0_0", "content": "sunny"}));
     messages.push(json!({"role": "tool", "tool_call_id": "call_0_1", "content": "rainy"}));
     let raw = post(&server.base_url(), &body).await;
-    let chunks = testing_support::chunks(&raw.body);
+    let chunks = support::chunks(&raw.body);
     assert_eq!(streamed_text(&chunks), "Here is what I found:\nget_weather: sunny\nget_weather: rainy");
     assert!(chunks.len() > 6, "word-sized deltas");
 }
@@ -387,7 +400,7 @@ async fn a_multi_turn_conversation_stays_valid_for_the_strict_referee() {
     let server = TestServer::test_model().await.unwrap();
     let tools = json!([weather_tool(), tool("list_cities", json!({"type": "object", "properties": {}}))]);
     let mut body = request("Weather in Paris and in Rome?", tools);
-    for question in ["What about Madrid?", "List the cities", "Thanks!"] {
+    for question in ["And the weather in Madrid?", "List the cities", "Thanks!"] {
         loop {
             let message = turn(&server, &body).await;
             if message.get("tool_calls").is_none() {
@@ -400,6 +413,7 @@ async fn a_multi_turn_conversation_stays_valid_for_the_strict_referee() {
     }
     // Every request above got a 200 from the validating server; the last user message is answered too.
     let last = turn(&server, &body).await;
-    assert_eq!(calls(&last).len(), 2, "no name matches \"Thanks!\", so every tool is called: {last}");
+    assert!(last.get("tool_calls").is_none(), "no tool named in \"Thanks!\", so a text answer: {last}");
+    assert_eq!(last["content"], "You said: Thanks!");
     assert!(server.request_count() >= 7);
 }

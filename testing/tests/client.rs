@@ -1,11 +1,10 @@
 //! The crate's own client against the test model: a two-turn tool round, non-streamed then streamed, through
 //! `TestServer::client()`. The validating server accepts the history the client writes.
-#![cfg(feature = "testing")]
 
 use serde_json::json;
-use toolsmith_core::testing::TestServer;
 use toolsmith_core::tool::ToolDefinition;
 use toolsmith_core::wire::{ChatRequest, Message};
+use toolsmith_testing::TestServer;
 
 fn weather() -> ToolDefinition {
     ToolDefinition::new(

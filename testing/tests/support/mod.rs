@@ -1,11 +1,12 @@
-//! HTTP helpers shared by the `testing_*` tests: they talk to the server with plain reqwest, independent of
+//! HTTP helpers shared by this crate's tests: they talk to the server with plain reqwest, independent of
 //! the crate's own client.
 #![allow(dead_code)]
 
 use serde_json::{Value, json};
 
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().expect("reqwest client")
+    // reqwest 0.13 without a process-wide crypto provider: toolsmith's TLS set-up.
+    toolsmith_core::client::http_client_builder().no_proxy().build().expect("reqwest client")
 }
 
 pub struct Raw {

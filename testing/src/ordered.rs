@@ -1,8 +1,10 @@
 //! A JSON value that keeps object keys in document order.
 //!
-//! `serde_json::Value` sorts keys (the workspace does not enable `preserve_order`), but the test model takes
-//! numbers from the message "in property order" and writes arguments in the schema's order, so it reads
-//! schemas into this type instead.
+//! The test model takes numbers from the message "in property order" and writes arguments in the schema's
+//! order, so it needs the order the request body had. `serde_json::Value` keeps it only when some crate in
+//! the build turns on serde_json's `preserve_order` (a global switch that also changes, and slows, every
+//! other `Value` in the user's program); reading schemas into this type keeps the test model independent of
+//! that switch, and this crate does not turn it on for its users.
 
 use std::fmt;
 

@@ -1,12 +1,11 @@
 //! The TestServer rejects what strict providers reject (400, OpenAI-style body), so it referees the history
 //! an agent replays. Rejected requests do not use up scripted replies.
-#![cfg(feature = "testing")]
 
-mod testing_support;
+mod support;
 
 use serde_json::{Value, json};
-use testing_support::*;
-use toolsmith_core::testing::{Reply, TestServer};
+use support::*;
+use toolsmith_testing::{Reply, TestServer};
 
 fn call(id: &str, name: &str, arguments: Value) -> Value {
     json!({"id": id, "type": "function", "function": {"name": name, "arguments": arguments}})

@@ -50,7 +50,7 @@ async fn a_run_waits_suspended_for_an_approval_given_later_over_http() {
     // No worker at all while the person decides: the approval goes to Restate, which keeps it.
     worker.kill();
     let awakeable = listed[0]["awakeable_id"].as_str().expect("awakeable id");
-    let response = reqwest::Client::new()
+    let response = support::server::http()
         .post(format!("{}/restate/awakeables/{awakeable}/resolve", fx.restate.ingress))
         .json(&json!("approve"))
         .send()
@@ -133,7 +133,7 @@ async fn a_rewrite_runs_the_call_with_the_new_arguments_and_a_rejection_is_a_den
     assert_eq!(status, 200, "{body}");
     // Rejecting the awakeable itself (Restate's own endpoint) is a denial with the rejection's message.
     let awakeable = listed[1]["awakeable_id"].as_str().expect("awakeable id");
-    let response = reqwest::Client::new()
+    let response = support::server::http()
         .post(format!("{}/restate/awakeables/{awakeable}/reject", fx.restate.ingress))
         .body("no receipts today")
         .send()

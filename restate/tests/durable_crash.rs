@@ -60,7 +60,7 @@ async fn killed_while_a_model_request_is_in_flight_only_that_request_is_made_aga
     let id = fx.restate.send("AgentRun/order-2/run", &order_message("order-2"), "run-order-2").await;
     fx.wait_ledger("send_receipt running", |ledger| ledger.count("start", "send_receipt", None) == 1).await;
     // The second turn's request will hang (this reply is served first, after a minute) until the kill.
-    fx.model.push(toolsmith_core::testing::Reply::text("never delivered").delay(Duration::from_secs(60)));
+    fx.model.push(toolsmith_testing::Reply::text("never delivered").delay(Duration::from_secs(60)));
     fx.release("send_receipt");
     fx.wait_requests(2).await;
     worker.kill();

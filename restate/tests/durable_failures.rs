@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::{Fixture, expected_answer, order_message};
-use toolsmith_core::testing::Reply;
+use toolsmith_testing::Reply;
 
 async fn outcome(fx: &Fixture, id: &str) -> Value {
     let (status, body) = fx.restate.wait_output(id, Duration::from_secs(60)).await;

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use toolsmith_core::testing::TestServer;
+use toolsmith_testing::TestServer;
 
 pub use server::{RestateServer, free_port, peers_dir};
 pub use worker::Worker;

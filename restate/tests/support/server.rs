@@ -77,6 +77,12 @@ pub fn restate_server_binary() -> PathBuf {
     binary
 }
 
+/// An HTTP client for the servers on loopback: toolsmith's TLS set-up (reqwest without a default crypto
+/// provider), and no proxy from the environment.
+pub fn http() -> reqwest::Client {
+    toolsmith_core::client::http_client_builder().no_proxy().build().expect("reqwest client")
+}
+
 /// A port on 127.0.0.1 that nothing listens on right now.
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind an ephemeral port on 127.0.0.1");
@@ -137,7 +143,7 @@ impl RestateServer {
             ingress: format!("http://127.0.0.1:{ingress}"),
             admin: format!("http://127.0.0.1:{admin}"),
             dir,
-            http: reqwest::Client::new(),
+            http: http(),
         };
         server.wait_ready().await;
         server

@@ -25,8 +25,14 @@ pub use toolsmith_core::stream::{Accumulator, Completion};
 pub use toolsmith_core::wire::{ChatChunk, ChatRequest, ChatResponse, FinishReason, ResponseFormat, ToolChoice, Usage};
 pub use toolsmith_core::wire::{Message, ToolCall};
 
+/// Model Context Protocol: MCP servers' tools in an [`Agent`], and a [`ToolSet`] served as an MCP server.
+#[cfg(feature = "mcp")]
+#[doc(inline)]
+pub use toolsmith_mcp as mcp;
+
 /// Durable runs on Restate (feature `restate`): see the README's "Durable runs" section.
 #[cfg(feature = "restate")]
+#[doc(inline)]
 pub use toolsmith_restate as restate;
 
 #[doc(hidden)]

@@ -31,6 +31,9 @@ use toolsmith::tool::{RunContext, ToolContext};
 use toolsmith::wire::Message;
 use toolsmith::{Client, Profile};
 
+#[cfg(feature = "mcp")]
+mod mcp_peers;
+
 /// Written around the test harness's capture, so the skip notice and the rate show without `--nocapture`.
 fn say(text: &str) {
     let _ = writeln!(std::io::stderr(), "live: {text}");
@@ -629,4 +632,45 @@ async fn live_agent_tasks() {
     );
     let rate = report.passed as f64 / report.run as f64;
     assert!(rate >= floor, "task success {:.0}% is below the floor of {:.0}%", rate * 100.0, floor * 100.0);
+}
+
+/// The local model calls a tool of a real MCP server (the reference server's `get-sum`, over stdio) through an
+/// Agent: the first turn requires a tool call (L10 lifts it after), so the call happens whatever the model.
+#[cfg(feature = "mcp")]
+#[tokio::test]
+async fn live_mcp_tool_call() {
+    let Some(live) = Live::connect().await else { return };
+    let mcp = toolsmith::mcp::McpClient::stdio(mcp_peers::server_everything().to_string_lossy())
+        .arg("stdio")
+        .allow(["get-sum"])
+        .connect()
+        .await
+        .expect("connect to the MCP reference server");
+    let agent = Agent::builder(live.client.clone(), live.model.clone())
+        .instructions("You are a calculator. Use the get-sum tool to add numbers, then give the result.")
+        .tools(mcp)
+        .tool_choice(toolsmith::wire::ToolChoice::Required)
+        .temperature(0.0)
+        .max_tokens(256)
+        .max_turns(4)
+        .build();
+    let started = Instant::now();
+    let (messages, calls) = match agent.run("What is 17 plus 25?").await {
+        Ok(result) => (result.transcript.messages, result.transcript.tool_calls),
+        Err(error) => {
+            let framework = framework_error(&error);
+            assert!(framework.is_none(), "framework error through MCP: {framework:?}");
+            let transcript = error.transcript();
+            (transcript.messages.clone(), transcript.tool_calls.clone())
+        }
+    };
+    let summary: Vec<_> = calls.iter().map(|call| (&call.name, &call.arguments, &call.result)).collect();
+    say(&format!("mcp: {} tool calls in {:.1} s: {summary:?}", calls.len(), started.elapsed().as_secs_f64()));
+    check_history(&messages).expect("a valid history");
+    let call = calls.iter().find(|call| call.name == "get-sum").expect("the model called the MCP tool");
+    // The model may send wrong arguments; the server's answer (or its error) must come back either way.
+    match call.outcome {
+        ToolOutcome::Success => assert!(call.result.starts_with("The sum of "), "{}", call.result),
+        _ => assert!(call.result.starts_with("Error"), "{call:?}"),
+    }
 }

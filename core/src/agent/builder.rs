@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use crate::client::{Client, Profile};
 use crate::stream::DEFAULT_MAX_TOOL_CALLS;
-use crate::tool::{RunContext, Tool, ToolSet, ToolSetError, Toolbox};
+use crate::tool::{RunContext, Tool, ToolSet, ToolSetError, ToolSource, Toolbox};
 use crate::wire::{ReasoningEffort, ResponseFormat, ToolChoice};
 
 use super::Agent;
@@ -26,6 +26,7 @@ pub struct AgentBuilder {
     client: Client,
     settings: Settings,
     tools: Vec<Arc<dyn Tool>>,
+    sources: Vec<Arc<dyn ToolSource>>,
     hook: Option<Arc<dyn BeforeToolCall>>,
     history: Option<Arc<dyn HistoryProcessor>>,
 }
@@ -57,6 +58,7 @@ impl AgentBuilder {
                 reasoning_effort: None,
             },
             tools: Vec::new(),
+            sources: Vec::new(),
             hook: None,
             history: None,
         }
@@ -114,6 +116,13 @@ impl AgentBuilder {
     /// Adds every `#[tool]` method of a `#[toolbox]` impl; the tools share the one instance.
     pub fn toolbox<T: Toolbox>(mut self, toolbox: Arc<T>) -> Self {
         self.tools.extend(toolbox.tools());
+        self
+    }
+
+    /// Adds tools whose list may change, e.g. an MCP server's: the agent reads the source's current tools at
+    /// every turn, so a change is offered from the next turn on without rebuilding the agent.
+    pub fn tools(mut self, source: impl ToolSource) -> Self {
+        self.sources.push(Arc::new(source));
         self
     }
 
@@ -246,6 +255,7 @@ impl AgentBuilder {
                 client: self.client,
                 settings: self.settings,
                 tools,
+                sources: self.sources,
                 hook: self.hook,
                 history: self.history,
             }),

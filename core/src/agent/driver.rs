@@ -9,6 +9,8 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::tool::{crashed_text, panic_message};
+
 use super::Agent;
 use super::error::Error;
 use super::events::{AgentEvent, EventQueue};
@@ -17,7 +19,6 @@ use super::model::{self, Deadline, TurnFailure};
 use super::result::{RunResult, ToolCallRecord, ToolOutcome};
 use super::state::{PendingCall, RunState, StateError};
 use super::telemetry;
-use super::tool_call::{crashed, panic_message};
 
 /// Runs `state` to its end.
 pub(crate) async fn drive(
@@ -152,7 +153,10 @@ fn lost(call: &PendingCall, error: tokio::task::JoinError) -> ToolCallRecord {
 fn crashed_record(call: &PendingCall, message: String) -> ToolCallRecord {
     let name = &call.call.function.name;
     tracing::error!(tool = %name, panic = %message, "a tool call panicked");
-    ToolCallRecord { detail: Some(message), ..ToolCallRecord::new(&call.call, crashed(name), ToolOutcome::Panicked) }
+    ToolCallRecord {
+        detail: Some(message),
+        ..ToolCallRecord::new(&call.call, crashed_text(name), ToolOutcome::Panicked)
+    }
 }
 
 /// Reports the call as started: done when it is handed to its task, so events come in call order.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::Client;
-use crate::tool::ToolSet;
+use crate::tool::{Tool, ToolSet, ToolSource};
 use crate::wire::{ChatRequest, ReasoningEffort, ResponseFormat, ToolChoice};
 
 use super::history::HistoryProcessor;
@@ -45,11 +45,57 @@ pub(crate) struct AgentInner {
     pub client: Client,
     pub settings: Settings,
     pub tools: ToolSet,
+    /// Tools whose list may change, read at every turn after `tools` (see [`ToolSource`]).
+    pub sources: Vec<Arc<dyn ToolSource>>,
     pub hook: Option<Arc<dyn BeforeToolCall>>,
     pub history: Option<Arc<dyn HistoryProcessor>>,
 }
 
 impl AgentInner {
+    /// The tools offered now when the agent has tool sources: the registered ones, then each source's current
+    /// ones (a name already taken is skipped with a warning). `None` without sources, so a fixed agent pays
+    /// nothing per turn.
+    pub(crate) fn current_tools(&self) -> Option<ToolSet> {
+        if self.sources.is_empty() {
+            return None;
+        }
+        let mut tools = self.tools.clone();
+        for source in &self.sources {
+            for tool in source.current_tools().iter() {
+                if let Err(error) = tools.insert(tool.clone()) {
+                    tracing::warn!("a tool of a tool source is not offered: {error}");
+                }
+            }
+        }
+        Some(tools)
+    }
+
+    /// The tool the model calls `name`: a registered one, else the first source's that has it now.
+    pub(crate) fn tool(&self, name: &str) -> Option<Arc<dyn Tool>> {
+        if let Some(tool) = self.tools.get(name) {
+            return Some(tool.clone());
+        }
+        self.sources.iter().find_map(|source| source.current_tools().get(name).cloned())
+    }
+
+    /// The names of the tools the model may call now.
+    pub(crate) fn tool_names(&self) -> Vec<String> {
+        match self.current_tools() {
+            Some(tools) => tools.names().map(str::to_owned).collect(),
+            None => self.tools.names().map(str::to_owned).collect(),
+        }
+    }
+
+    /// Puts this turn's tool definitions into `request` when the agent has tool sources (the rest of the
+    /// template stays as [`request_template`](Self::request_template) built it).
+    pub(crate) fn refresh_tools(&self, request: &mut ChatRequest, output: &OutputMode) {
+        let Some(tools) = self.current_tools() else { return };
+        request.tools = tools.definitions().to_vec();
+        if let Some(definition) = output.tool_definition() {
+            request.tools.push(definition.clone());
+        }
+    }
+
     /// The request every turn of a run sends, without its messages: built once per run, the messages are lent
     /// to it for each turn.
     pub(crate) fn request_template(&self, output: &OutputMode) -> ChatRequest {

@@ -85,6 +85,7 @@ pub(crate) async fn complete(
     deadline: &mut Deadline,
 ) -> Result<Completion, TurnFailure> {
     template.tool_choice = request.tool_choice;
+    agent.inner.refresh_tools(template, &agent.output);
     let lent = Lent::new(template, &mut state.transcript.messages, request.messages);
     let capture = agent.inner.settings.capture_content;
     let client = &agent.inner.client;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use futures::FutureExt;
 use tracing::Instrument;
 
-use crate::tool::{Tool, ToolContext, ToolError};
+use crate::tool::{Tool, ToolContext, ToolError, crashed_text, panic_message};
 use crate::wire::ToolCall;
 
 use super::Agent;
@@ -39,7 +39,7 @@ impl Agent {
     pub async fn approve(&self, call: &PendingCall) -> Result<Approval, ApprovalError> {
         let Some(hook) = &self.inner.hook else { return Ok(Approval::Approve) };
         let name = &call.call.function.name;
-        if self.inner.tools.get(name).is_none() {
+        if self.inner.tool(name).is_none() {
             return Ok(Approval::Approve);
         }
         let ctx = ToolContext::new(call.call.id.clone(), name.clone(), self.context.clone());
@@ -73,7 +73,7 @@ impl Agent {
         let name = &call.function.name;
         let started = Instant::now();
         let mut record = ToolCallRecord::new(call, String::new(), ToolOutcome::Success);
-        let Some(tool) = self.inner.tools.get(name) else {
+        let Some(tool) = self.inner.tool(name) else {
             // L6: tell the model what exists, so it can pick a real tool.
             record.result =
                 format!("Error: there is no tool named `{name}`. Available tools: {}.", self.available_tools());
@@ -107,7 +107,7 @@ impl Agent {
 
     /// The tools the model may call, for the answer to an unknown one.
     fn available_tools(&self) -> String {
-        let names: Vec<String> = self.inner.tools.names().map(|name| format!("`{name}`")).collect();
+        let names: Vec<String> = self.inner.tool_names().iter().map(|name| format!("`{name}`")).collect();
         if names.is_empty() { "none".to_owned() } else { names.join(", ") }
     }
 }
@@ -144,33 +144,15 @@ async fn invoke(
     };
     match result {
         Ok(Ok(text)) => (text, ToolOutcome::Success, None),
-        Ok(Err(ToolError::InvalidArguments(message))) => (
-            // L5: the decoder's precise message, so the model can fix the call.
-            format!("Error: invalid arguments for `{name}`: {message}. Fix the arguments and call the tool again."),
-            ToolOutcome::InvalidArguments,
-            None,
-        ),
-        Ok(Err(ToolError::Failed(message))) => (format!("Error: {message}"), ToolOutcome::Failed, None),
+        Ok(Err(error @ ToolError::InvalidArguments(_))) => {
+            (error.model_text(name), ToolOutcome::InvalidArguments, None)
+        }
+        Ok(Err(error @ ToolError::Failed(_))) => (error.model_text(name), ToolOutcome::Failed, None),
         Err(panic) => {
             let message = panic_message(panic.as_ref());
             tracing::error!(tool = %name, panic = %message, "tool panicked");
             // The panic's text may hold anything (a connection string, a path): it stays local.
-            (crashed(name), ToolOutcome::Panicked, Some(message))
+            (crashed_text(name), ToolOutcome::Panicked, Some(message))
         }
-    }
-}
-
-/// The text the model gets for a crashed call.
-pub(crate) fn crashed(name: &str) -> String {
-    format!("Error: the tool `{name}` crashed while running. Try another approach or other arguments.")
-}
-
-pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(text) = panic.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = panic.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "panic with a non-text payload".to_owned()
     }
 }

@@ -39,6 +39,23 @@ pub fn decode_arguments<T: DeserializeOwned>(arguments: &str) -> Result<T, ToolE
     })
 }
 
+/// The model's arguments text as a JSON object, untouched but for the no-argument forms (`""`, `null`, `[]`
+/// give an empty object) and one level of string double-encoding (Q13): for tools that forward the arguments
+/// to another program (an MCP server) instead of decoding them.
+///
+/// ```
+/// let object = toolsmith_core::tool::arguments_object(r#"{"a":1,"b":null}"#).unwrap();
+/// assert_eq!(serde_json::Value::Object(object), serde_json::json!({"a": 1, "b": null}));
+/// assert!(toolsmith_core::tool::arguments_object("").unwrap().is_empty());
+/// assert!(toolsmith_core::tool::arguments_object("[1]").is_err());
+/// ```
+pub fn arguments_object(arguments: &str) -> Result<serde_json::Map<String, Value>, ToolError> {
+    match parse_arguments(arguments)? {
+        Value::Object(object) => Ok(object),
+        _ => Err(not_an_object("another value")),
+    }
+}
+
 /// The arguments as a JSON object, normalising the no-argument forms.
 fn parse_arguments(arguments: &str) -> Result<Value, ToolError> {
     let trimmed = arguments.trim();

@@ -10,8 +10,9 @@ mod definition;
 mod output;
 mod registry;
 pub mod schema;
+mod source;
 
-pub use args::decode_arguments;
+pub use args::{arguments_object, decode_arguments};
 #[doc(hidden)]
 pub use blocking::run_blocking;
 pub use context::{RunContext, ToolContext};
@@ -19,6 +20,7 @@ pub use definition::ToolDefinition;
 pub use output::{ToolOutput, ToolResult, UNIT_OUTPUT};
 pub use registry::{ToolSet, ToolSetError};
 pub use schema::schema_for;
+pub use source::ToolSource;
 
 use std::sync::Arc;
 
@@ -65,6 +67,36 @@ pub enum ToolError {
     /// The tool ran and returned an error (its `Display` text).
     #[error("{0}")]
     Failed(String),
+}
+
+impl ToolError {
+    /// The text the model reads when tool `tool` ends with this error: the same in an agent's tool message and
+    /// in an MCP `isError` result. L5: invalid arguments carry the decoder's precise message and ask for a fix.
+    pub fn model_text(&self, tool: &str) -> String {
+        match self {
+            ToolError::InvalidArguments(message) => {
+                format!("Error: invalid arguments for `{tool}`: {message}. Fix the arguments and call the tool again.")
+            }
+            ToolError::Failed(message) => format!("Error: {message}"),
+        }
+    }
+}
+
+/// The text the model reads when tool `tool` panicked (L4). The panic's own text stays local: it may hold
+/// anything (a connection string, a path).
+pub fn crashed_text(tool: &str) -> String {
+    format!("Error: the tool `{tool}` crashed while running. Try another approach or other arguments.")
+}
+
+/// The text of a panic payload (`&str` or `String`; anything else is described).
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "panic with a non-text payload".to_owned()
+    }
 }
 
 /// A type whose methods are tools sharing one instance: `#[toolsmith::toolbox]` on an `impl` block implements

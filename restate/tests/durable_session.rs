@@ -60,3 +60,36 @@ async fn a_conversations_messages_run_in_order_on_its_history() {
         assert_eq!(ledger.count("effect", "send_receipt", Some(order)), 1, "{ledger:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_exchange_waits_for_its_approval_by_conversation() {
+    let fx = Fixture::new("session-approval").await;
+    let worker = fx.worker("worker", &[("APPROVE_TOOLS", "send_receipt")]).await;
+    fx.restate.register(&worker.uri()).await;
+
+    let id = fx.restate.send("AgentSession/chat-3/send", &order_message("order-s3"), "chat-3-m1").await;
+    let listed = loop {
+        let (status, body) = fx.restate.call("AgentSession/chat-3/approvals", None).await;
+        assert_eq!(status, 200, "{body}");
+        let listed: Vec<Value> = serde_json::from_str(&body).expect("a JSON list");
+        if !listed.is_empty() {
+            break listed;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["tool"], "send_receipt");
+    // The charge needs no approval and ran; the receipt waits.
+    fx.wait_ledger("the charge", |ledger| ledger.count("effect", "charge_card", Some("order-s3")) == 1).await;
+    assert_eq!(fx.ledger().count("start", "send_receipt", None), 0);
+
+    let approve = serde_json::json!({"call_id": listed[0]["call_id"], "approval": "approve"});
+    let (status, body) = fx.restate.call("AgentSession/chat-3/decide", Some(&approve)).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = fx.restate.wait_output(&id, Duration::from_secs(60)).await;
+    assert_eq!(status, 200, "{body}");
+    let outcome: Value = serde_json::from_str(&body).expect("JSON outcome");
+    assert_eq!(outcome["output"], expected_answer("order-s3"), "{outcome:#}");
+    let (_, body) = fx.restate.call("AgentSession/chat-3/approvals", None).await;
+    assert_eq!(body, "[]");
+}

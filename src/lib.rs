@@ -30,6 +30,11 @@ pub use toolsmith_core::wire::{Message, ToolCall};
 #[doc(inline)]
 pub use toolsmith_mcp as mcp;
 
+/// Durable runs on Restate (feature `restate`): see the README's "Durable runs" section.
+#[cfg(feature = "restate")]
+#[doc(inline)]
+pub use toolsmith_restate as restate;
+
 #[doc(hidden)]
 pub mod __private {
     pub use schemars;

@@ -4,7 +4,7 @@
 //! One global subscriber serves the whole file (tool calls run on other runtime threads, where a
 //! thread-local default would not reach), so the tests take a lock and tell their runs apart by agent name.
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use opentelemetry::trace::{SpanKind, Status, TracerProvider as _};
 use opentelemetry::{KeyValue, Value};
@@ -38,10 +38,10 @@ fn exporter() -> &'static InMemorySpanExporter {
     })
 }
 
-/// Serialises the tests: they share the exporter.
-fn lock() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+/// Serialises the tests: they share the exporter. An async lock, held across the runs' awaits.
+async fn lock() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
 }
 
 fn attribute<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
@@ -80,7 +80,7 @@ fn run_spans(agent: &str) -> (SpanData, Vec<SpanData>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_is_an_invoke_agent_span_with_chat_and_execute_tool_children() {
-    let _guard = lock();
+    let _guard = lock().await;
     exporter();
     let server = TestServer::scripted([
         Reply::tool_calls(vec![ToolCall::new("call_1", "get_weather", r#"{"city":"Paris"}"#)]),
@@ -143,7 +143,7 @@ async fn run_is_an_invoke_agent_span_with_chat_and_execute_tool_children() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn content_is_recorded_only_when_opted_in() {
-    let _guard = lock();
+    let _guard = lock().await;
     exporter();
     let server = TestServer::scripted([
         Reply::tool_calls(vec![ToolCall::new("call_1", "get_weather", r#"{"city":"Oslo"}"#)]),
@@ -184,7 +184,7 @@ async fn content_is_recorded_only_when_opted_in() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_set_error_type_and_status() {
-    let _guard = lock();
+    let _guard = lock().await;
     exporter();
     let server = TestServer::scripted([
         Reply::tool_calls(vec![ToolCall::new("call_1", "broken", r#"{"reason":"disk full"}"#)]),

@@ -14,7 +14,8 @@ use bytes::Bytes;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use futures::executor::block_on;
 use serde_json::json;
-use toolsmith::client::{ChatStream, ClientError};
+use toolsmith::client::ClientError;
+use toolsmith::stream::ChatStream;
 
 /// A recorded stream: its events (one SSE event each) and how many chunks they carry.
 struct Workload {

@@ -303,3 +303,24 @@ fn description_stops_at_the_arguments_section() {
     assert_eq!(properties["first"]["description"], "The first one, continued.");
     assert_eq!(properties["second"]["description"], "The second.");
 }
+
+/// The thread the body ran on.
+#[toolsmith::tool(inline)]
+fn thread_inline() -> String {
+    format!("{:?}", std::thread::current().id())
+}
+
+/// The thread the body ran on.
+#[toolsmith::tool]
+fn thread_pooled() -> String {
+    format!("{:?}", std::thread::current().id())
+}
+
+#[tokio::test]
+async fn inline_sync_bodies_run_in_place_and_others_on_the_blocking_pool() {
+    let here = format!("{:?}", std::thread::current().id());
+    // The current-thread test runtime: in place means this very thread.
+    assert_eq!(call(thread_inline, "{}").await.unwrap(), here);
+    assert_ne!(call(thread_pooled, "{}").await.unwrap(), here);
+    assert_eq!(thread_inline.definition().name(), "thread_inline");
+}

@@ -142,3 +142,23 @@ fn tool_set_validates_hand_written_names() {
     assert!(set.contains("mcp_search"));
     assert!(!set.is_empty());
 }
+
+struct Threads;
+
+#[toolsmith::toolbox]
+impl Threads {
+    /// The thread the body ran on.
+    #[tool(inline)]
+    fn inline_here(&self) -> String {
+        format!("{:?}", std::thread::current().id())
+    }
+}
+
+#[tokio::test]
+async fn inline_toolbox_methods_run_in_place() {
+    use toolsmith::{RunContext, ToolContext, Toolbox};
+    let here = format!("{:?}", std::thread::current().id());
+    let tools = std::sync::Arc::new(Threads).tools();
+    let ctx = ToolContext::new("call_1", "inline_here", RunContext::new());
+    assert_eq!(tools[0].call("{}", &ctx).await.unwrap(), here);
+}

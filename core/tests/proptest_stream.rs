@@ -5,7 +5,8 @@ use bytes::Bytes;
 use futures::StreamExt;
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use toolsmith_core::client::{ChatStream, ClientError};
+use toolsmith_core::client::ClientError;
+use toolsmith_core::stream::ChatStream;
 use toolsmith_core::stream::{Accumulator, TOO_MANY_TOOL_CALLS};
 use toolsmith_core::wire::ChatChunk;
 

@@ -6,6 +6,7 @@
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde_json::{Map, Value, json};
+use toolsmith_core::stream::decode_completion;
 use toolsmith_core::wire::{ChatChunk, ChatResponse};
 
 /// A value of the right type most of the time, otherwise one of the quirks.
@@ -212,6 +213,18 @@ fn responses_decode_as_the_lenient_decoder_does() {
         let lenient = serde_json::from_slice::<ChatResponse>(&bytes).map_err(|e| e.to_string());
         let fast = ChatResponse::from_slice(&bytes).map_err(|e| e.to_string());
         prop_assert_eq!(fast, lenient, "{}", value);
+        Ok(())
+    });
+}
+
+/// `stream::decode_completion` reads the usual response straight into its turn: the same turn as the
+/// lenient decoder followed by `into_completion`.
+#[test]
+fn response_turns_decode_as_the_lenient_decoder_then_into_completion() {
+    check(response(), 2000, |value| {
+        let bytes = serde_json::to_vec(&value).unwrap();
+        let lenient = serde_json::from_slice::<ChatResponse>(&bytes).ok().and_then(|r| r.into_completion().ok());
+        prop_assert_eq!(decode_completion(&bytes).ok(), lenient, "{}", value);
         Ok(())
     });
 }

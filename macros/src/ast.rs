@@ -47,6 +47,8 @@ pub(crate) struct ToolFn {
     pub(crate) description: String,
     pub(crate) strict: bool,
     pub(crate) is_async: bool,
+    /// A sync body that runs in place (`#[tool(inline)]`) rather than on the blocking pool.
+    pub(crate) inline: bool,
     /// The parameters after the receiver, in order.
     pub(crate) params: Vec<Param>,
     pub(crate) output: Output,
@@ -110,6 +112,13 @@ pub(crate) fn analyze(
         );
     }
     apply_argument_docs(&docs.arguments, &mut params, errors);
+    if let (Some(span), Some(_)) = (options.inline, &sig.asyncness) {
+        errors.at(
+            span,
+            "`inline` is for a sync `fn` (it runs the body in place instead of on the blocking pool); an `async fn` \
+             already runs in place: remove `inline`",
+        );
+    }
     if !before || !errors.is_empty() {
         return None;
     }
@@ -119,6 +128,7 @@ pub(crate) fn analyze(
         description,
         strict: options.strict,
         is_async: sig.asyncness.is_some(),
+        inline: options.inline.is_some(),
         params,
         output,
     })

@@ -51,7 +51,7 @@ pub(crate) fn assertions(rt: &Runtime, tool: &ToolFn) -> TokenStream {
 ///
 /// A sync body runs on the runtime's blocking threads (`run_blocking`), so it never holds up an async worker:
 /// everything it uses is moved there, `capture` being the statements that make owned copies of what `invoke`
-/// borrows from `self`.
+/// borrows from `self`. `#[tool(inline)]` runs it in place instead.
 pub(crate) fn tool_impl(
     rt: &Runtime,
     tool: &ToolFn,
@@ -73,6 +73,13 @@ pub(crate) fn tool_impl(
     let body = if tool.is_async {
         quote! {
             let __out = #invoke.await;
+            #convert
+        }
+    } else if tool.inline {
+        // `#[tool(inline)]`: the author vouches the body is quick (no I/O, no locks held long), so the
+        // hand-off to another thread would cost more than the body.
+        quote! {
+            let __out = #invoke;
             #convert
         }
     } else {

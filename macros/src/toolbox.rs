@@ -25,7 +25,7 @@ fn options_of(attr: &Attribute, errors: &mut Errors) -> ToolOptions {
             }
         }
         Meta::NameValue(pair) => {
-            errors.spanned(pair, "write `#[tool]` or `#[tool(name = \"...\", description = \"...\", strict)]`")
+            errors.spanned(pair, "write `#[tool]` or `#[tool(name = \"...\", description = \"...\", strict, inline)]`")
         }
     }
     options
@@ -84,8 +84,8 @@ fn generate(rt: &Runtime, item: &ItemImpl, tools: &[ToolFn]) -> TokenStream {
         let holder = format_ident!("__ToolsmithTool_{}", ast::unraw(method));
         let arguments_struct = expand::arguments_struct(rt, tool, &args);
         let call_arguments = expand::call_arguments(tool);
-        // A sync body runs on a blocking thread, with its own handle on the shared value.
-        let (receiver, capture) = if tool.is_async {
+        // A sync body runs on a blocking thread, with its own handle on the shared value (unless inline).
+        let (receiver, capture) = if tool.is_async || tool.inline {
             (quote!(self.0), TokenStream::new())
         } else {
             (quote!(__this), quote!(let __this = #private::Arc::clone(&self.0);))

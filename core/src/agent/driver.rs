@@ -60,7 +60,7 @@ async fn steps(agent: &Agent, state: &mut RunState, events: Option<&EventQueue>)
                     events.push(AgentEvent::TurnFinished {
                         turn,
                         finish_reason: completion.finish_reason.clone(),
-                        usage: completion.usage.clone(),
+                        usage: completion.usage.clone().map(Box::new),
                     });
                 }
                 if let Err(source) = agent.record_completion(state, completion) {

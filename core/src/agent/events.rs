@@ -57,8 +57,9 @@ pub enum AgentEvent {
         turn: usize,
         /// The provider's finish reason.
         finish_reason: FinishReason,
-        /// The turn's usage, when the provider reported it.
-        usage: Option<Usage>,
+        /// The turn's usage, when the provider reported it (boxed: a `Usage` is four times the size of any
+        /// other event, and every event is moved through the queue).
+        usage: Option<Box<Usage>>,
     },
     /// The run finished; this is the last event.
     Done(Box<RunResult>),

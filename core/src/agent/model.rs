@@ -4,14 +4,13 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use futures::StreamExt;
 use futures::future::Either;
 use tokio::time::{Instant, Sleep};
 use tracing::Instrument;
 
-use crate::client::{ChatStream, ClientError};
-use crate::stream::Completion;
-use crate::wire::{ArgumentsDelta, ChatRequest, Message};
+use crate::client::ClientError;
+use crate::stream::{ChatStream, Completion, DeltaPart};
+use crate::wire::{ChatRequest, Message};
 
 use super::Agent;
 use super::events::{AgentEvent, EventQueue};
@@ -110,45 +109,41 @@ async fn turn(
 ) -> Result<Completion, TurnFailure> {
     let client = &agent.inner.client;
     let Some(events) = events else {
-        let response = deadline.race(client.chat(request)).await;
-        return Ok(response.ok_or(TurnFailure::Deadline { partial: None })??.into_completion()?);
+        let completion = deadline.race(client.complete(request)).await;
+        return Ok(completion.ok_or(TurnFailure::Deadline { partial: None })??);
     };
     let stream = deadline.race(client.chat_stream(request)).await;
-    let stream = stream.ok_or(TurnFailure::Deadline { partial: None })??;
-    let mut stream = stream.max_tool_calls(agent.inner.settings.max_tool_calls);
+    let mut stream = stream.ok_or(TurnFailure::Deadline { partial: None })??;
+    stream.limit_tool_calls(agent.inner.settings.max_tool_calls);
     let mut received = false;
+    // Each piece is forwarded as it is accumulated, borrowed from the event: no chunk is built or moved.
+    let mut forward = |part: DeltaPart<'_>| match part {
+        DeltaPart::Reasoning(text) if !text.is_empty() => events.push(AgentEvent::ReasoningDelta(text.to_owned())),
+        DeltaPart::Text(text) if !text.is_empty() => events.push(AgentEvent::TextDelta(text.to_owned())),
+        DeltaPart::ToolCall { index, id, name, arguments, .. } => events.push(AgentEvent::ToolCallDelta {
+            index,
+            id: id.map(str::to_owned),
+            name: name.map(str::to_owned),
+            arguments: arguments.to_owned(),
+        }),
+        _ => {}
+    };
     loop {
+        let polled = deadline.race(futures::future::poll_fn(|cx| stream.poll_parts(cx, &mut forward))).await;
         // Whatever had arrived goes with a failure (never into the history).
         let partial = |stream: &ChatStream| received.then(|| stream.partial());
-        let chunk = match deadline.race(stream.next()).await {
+        match polled {
             None => return Err(TurnFailure::Deadline { partial: partial(&stream) }),
-            Some(None) => break,
-            Some(Some(Ok(chunk))) => chunk,
-            Some(Some(Err(source))) => return Err(TurnFailure::Client { source, partial: partial(&stream) }),
-        };
-        received = true;
+            Some(Ok(None)) => break,
+            Some(Ok(Some(()))) => received = true,
+            Some(Err(source)) => return Err(TurnFailure::Client { source, partial: partial(&stream) }),
+        }
         // Chunks already buffered are ready without touching the socket, which is what spends the task's
         // budget: spend it per chunk, so a flood of buffered events yields to the runtime's other tasks.
         tokio::task::consume_budget().await;
-        for choice in chunk.choices.into_iter().filter(|choice| choice.index == 0) {
-            if let Some(text) = choice.delta.reasoning_content.filter(|text| !text.is_empty()) {
-                events.push(AgentEvent::ReasoningDelta(text));
-            }
-            if let Some(text) = choice.delta.content.filter(|text| !text.is_empty()) {
-                events.push(AgentEvent::TextDelta(text));
-            }
-            for fragment in choice.delta.tool_calls {
-                let (name, arguments) = match fragment.function {
-                    Some(function) => (function.name, function.arguments.map(arguments_text)),
-                    None => (None, None),
-                };
-                let arguments = arguments.unwrap_or_default();
-                events.push(AgentEvent::ToolCallDelta { index: fragment.index, id: fragment.id, name, arguments });
-            }
-        }
     }
-    // The stream accumulated every chunk it handed out: the turn is folded once, there.
-    Ok(stream.completion().await?)
+    // The stream accumulated every chunk it read: the turn is folded once, there.
+    Ok(stream.take_completion()?)
 }
 
 /// The history, lent to a request; given back when dropped, so a cancelled request loses nothing.
@@ -180,14 +175,5 @@ impl Drop for Lent<'_> {
         if !self.processed {
             *self.history = messages;
         }
-    }
-}
-
-/// A fragment's arguments as text; Q12: an object is the complete arguments, sent as its JSON.
-fn arguments_text(arguments: ArgumentsDelta) -> String {
-    match arguments {
-        ArgumentsDelta::Text(text) => text,
-        ArgumentsDelta::Value(serde_json::Value::Null) => String::new(),
-        ArgumentsDelta::Value(value) => value.to_string(),
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::stream::Completion;
+use crate::wire::Completion;
 use crate::wire::SNIPPET_LIMIT;
 use crate::wire::error_body::floor_char_boundary;
 

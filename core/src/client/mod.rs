@@ -24,7 +24,6 @@
 //! ```
 
 mod body;
-mod chat_stream;
 mod config;
 mod encode;
 mod error;
@@ -32,10 +31,9 @@ mod profile;
 mod retry;
 mod secret;
 pub mod sse;
+mod sse_body;
 mod tls;
 
-pub use chat_stream::ChatStream;
-pub(crate) use chat_stream::in_band_retryable;
 pub use config::{
     ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TOTAL_TIMEOUT,
@@ -44,6 +42,8 @@ pub use encode::replay_arguments;
 pub use error::{ClientError, TimeoutPhase};
 pub use profile::{MaxTokensField, Profile, ReasoningEffortField, ToolCallContent, ToolCallIds};
 pub use retry::RetryPolicy;
+pub(crate) use sse_body::{Data, SseBody, in_band_retryable};
+
 pub use tls::http_client_builder;
 
 use std::fmt;
@@ -163,6 +163,16 @@ impl Client {
     /// Retries per the [`RetryPolicy`]. A `200` whose body is an error object fails with
     /// [`ClientError::Status`]; blank lines before the JSON (DeepSeek keep-alives, Q39) are skipped.
     pub async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ClientError> {
+        self.post_json(request, decode_response).await
+    }
+
+    /// One plain request, retried per the [`RetryPolicy`]; a successful body is handed to `decode` (whose
+    /// failure is final: the server answered).
+    pub(crate) async fn post_json<T>(
+        &self,
+        request: &ChatRequest,
+        decode: fn(&[u8]) -> Result<T, ClientError>,
+    ) -> Result<T, ClientError> {
         let body = self.encode(request, false)?;
         let mut attempt = 0;
         loop {
@@ -171,7 +181,7 @@ impl Client {
                 Ok(response) => {
                     let limit = self.inner.max_response_bytes;
                     match Body::new(response, self.inner.idle_timeout, deadline, limit).collect().await {
-                        Ok(bytes) => return decode_response(&bytes),
+                        Ok(bytes) => return decode(&bytes),
                         Err(error) => (error, None),
                     }
                 }
@@ -188,11 +198,12 @@ impl Client {
         }
     }
 
-    /// Sends `request` with `stream: true` (and `stream_options.include_usage` where the profile allows) and
-    /// returns the chunks as they arrive.
+    /// Sends `request` with `stream: true` (and `stream_options.include_usage` where the profile allows) up
+    /// to a successful status; what the response is made into is the completion step's business
+    /// ([`Client::chat_stream`], in `stream/`).
     ///
     /// Retries per the [`RetryPolicy`] until the response status is known; never after that (L18).
-    pub async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream, ClientError> {
+    pub(crate) async fn open_stream(&self, request: &ChatRequest) -> Result<Opened, ClientError> {
         let body = self.encode(request, true)?;
         let mut attempt = 0;
         loop {
@@ -200,7 +211,7 @@ impl Client {
             match self.send(&body, deadline).await {
                 Ok(response) => {
                     let limit = self.inner.max_response_bytes;
-                    let max_event = self.inner.max_event_bytes;
+                    let max_event_bytes = self.inner.max_event_bytes;
                     let is_json = response
                         .headers()
                         .get(CONTENT_TYPE)
@@ -209,11 +220,11 @@ impl Client {
                     let body = Body::new(response, self.inner.idle_timeout, deadline, limit);
                     if is_json {
                         // A server that ignores `stream: true` (or reports an error as JSON in a 200) answers with a
-                        // plain body: decode it and hand it on as one chunk.
-                        let response = decode_response(&body.collect().await?)?;
-                        return Ok(ChatStream::from_response(response, max_event));
+                        // plain body: decode it and hand it on whole.
+                        let response = Box::new(decode_response(&body.collect().await?)?);
+                        return Ok(Opened::Whole { response, max_event_bytes });
                     }
-                    return Ok(ChatStream::new(body, max_event));
+                    return Ok(Opened::Events { body, max_event_bytes });
                 }
                 Err((error, should_retry)) => match self.inner.retry.delay(attempt, &error, should_retry) {
                     Some(wait) => {
@@ -282,6 +293,14 @@ impl Client {
     }
 }
 
+/// A stream request's response, once its status said yes.
+pub(crate) enum Opened {
+    /// An event stream (the usual answer).
+    Events { body: Body, max_event_bytes: usize },
+    /// A whole JSON answer to a stream request.
+    Whole { response: Box<ChatResponse>, max_event_bytes: usize },
+}
+
 pub(crate) fn status_error(status: u16, bytes: &[u8], retry_after: Option<Duration>) -> ClientError {
     let parsed = ErrorBody::parse(bytes);
     ClientError::Status {
@@ -295,7 +314,7 @@ pub(crate) fn status_error(status: u16, bytes: &[u8], retry_after: Option<Durati
     }
 }
 
-fn decode_response(bytes: &[u8]) -> Result<ChatResponse, ClientError> {
+pub(crate) fn decode_response(bytes: &[u8]) -> Result<ChatResponse, ClientError> {
     // Fast path: a normal answer decodes straight into the typed response. Going through a `Value` first cost
     // a third of the client's instructions per plain turn (callgrind, examples/loadbench.rs). Anything else
     // (no choices, an error body, a duplicate key) takes the slow path below, which decides as before.

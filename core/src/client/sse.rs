@@ -219,6 +219,11 @@ impl Decoder {
         }
     }
 
+    /// The event the last [`Decoder::next_event`] handed out, again (until the next call).
+    pub fn current(&self) -> Option<Event<'_>> {
+        self.dispatched.then(|| self.event_view())
+    }
+
     /// The end of the body: an unterminated event is dropped (the standard's rule), so this only reports
     /// an unfinished line that was already over the limit. Returns `None` when the body ended cleanly.
     pub fn finish(&mut self) -> Result<(), ClientError> {
@@ -257,6 +262,10 @@ impl Decoder {
 
     fn dispatch(&mut self) -> Event<'_> {
         self.dispatched = true;
+        self.event_view()
+    }
+
+    fn event_view(&self) -> Event<'_> {
         let data = match &self.event.in_read {
             Some(range) => &self.read[range.clone()],
             None => &self.event.data[..],

@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use crate::client::ClientError;
-use crate::stream::{Completion, DEFAULT_MAX_TOOL_CALLS, TOO_MANY_TOOL_CALLS};
+use crate::stream::{Completion, DEFAULT_MAX_TOOL_CALLS, DeltaPart, TOO_MANY_TOOL_CALLS};
+use crate::wire::fast::{Obj, ResponseTurn, TurnChunk, finish_reason};
 use crate::wire::{
     ArgumentsDelta, AssistantMessage, ChatChunk, ChatResponse, Content, ErrorBody, FinishReason, FunctionCall,
     ToolCall, ToolCallDelta, Usage,
@@ -47,8 +48,10 @@ pub struct Accumulator {
     by_id: HashMap<String, usize>,
     max_tool_calls: usize,
     finish_reason: Option<FinishReason>,
+    /// The usage to report; Q24: the last non-null one wins, `x_groq.usage` only while no other came. One
+    /// slot rather than two keeps the accumulator (moved with its stream) small.
     usage: Option<Usage>,
-    groq_usage: Option<Usage>,
+    usage_from_groq: bool,
 }
 
 impl Default for Accumulator {
@@ -65,7 +68,7 @@ impl Default for Accumulator {
             max_tool_calls: DEFAULT_MAX_TOOL_CALLS,
             finish_reason: None,
             usage: None,
-            groq_usage: None,
+            usage_from_groq: false,
         }
     }
 }
@@ -98,25 +101,44 @@ impl Accumulator {
     /// Fails with [`ClientError::Stream`] (carrying everything received so far) when the chunk is an
     /// in-band error (§1.4 forms 1 and 2).
     pub fn push(&mut self, chunk: &ChatChunk) -> Result<(), ClientError> {
-        if self.id.is_empty() && !chunk.id.is_empty() {
-            self.id.clone_from(&chunk.id);
-        }
-        if self.model.is_empty() && !chunk.model.is_empty() {
-            self.model.clone_from(&chunk.model);
-        }
+        self.push_chunk(chunk, &mut |_| {})
+    }
+
+    /// Adds one chunk, handing each piece of choice 0 to `on_part` once it is accumulated.
+    pub(crate) fn push_chunk(
+        &mut self,
+        chunk: &ChatChunk,
+        on_part: &mut dyn FnMut(DeltaPart<'_>),
+    ) -> Result<(), ClientError> {
+        self.note_origin(&chunk.id, &chunk.model);
         // Q24: the last non-null usage wins; `x_groq.usage` is the fallback.
         if let Some(usage) = &chunk.usage {
             self.usage = Some(usage.clone());
+            self.usage_from_groq = false;
         } else if let Some(usage) = chunk.x_groq.as_ref().and_then(|x| x.usage.as_ref()) {
-            self.groq_usage = Some(usage.clone());
+            if self.usage.is_none() || self.usage_from_groq {
+                self.usage = Some(usage.clone());
+                self.usage_from_groq = true;
+            }
         }
         for choice in chunk.choices.iter().filter(|c| c.index == 0) {
             let delta = &choice.delta;
-            append(&mut self.content, delta.content.as_deref());
-            append(&mut self.refusal, delta.refusal.as_deref());
-            append(&mut self.reasoning, delta.reasoning_content.as_deref());
+            self.text_parts(
+                delta.reasoning_content.as_deref(),
+                delta.content.as_deref(),
+                delta.refusal.as_deref(),
+                on_part,
+            );
             for fragment in &delta.tool_calls {
-                self.push_tool_call(fragment)?;
+                let (arguments, whole) = match fragment.function.as_ref().and_then(|f| f.arguments.as_ref()) {
+                    Some(ArgumentsDelta::Text(text)) => (std::borrow::Cow::Borrowed(text.as_str()), false),
+                    Some(ArgumentsDelta::Value(serde_json::Value::Null)) | None => {
+                        (std::borrow::Cow::Borrowed(""), false)
+                    }
+                    // Q12: an object is the complete arguments.
+                    Some(ArgumentsDelta::Value(value)) => (std::borrow::Cow::Owned(value.to_string()), true),
+                };
+                self.part(call_part(fragment, &arguments, whole), on_part)?;
             }
             if let Some(reason) = &choice.finish_reason {
                 self.finish_reason = Some(reason.clone());
@@ -125,7 +147,85 @@ impl Accumulator {
         if let Some(error) = &chunk.error {
             return Err(self.in_band_error(error));
         }
-        // §1.4 form 2 without an `error` object: still a failure, not a finish.
+        self.check_error_finish()
+    }
+
+    /// Adds one chunk decoded in its usual shape (borrowed from the event), the same way as
+    /// [`push_chunk`](Self::push_chunk) without building a [`ChatChunk`].
+    pub(crate) fn push_fast(
+        &mut self,
+        mut chunk: TurnChunk<'_>,
+        on_part: &mut dyn FnMut(DeltaPart<'_>),
+    ) -> Result<(), ClientError> {
+        self.note_origin(&chunk.id, &chunk.model);
+        if let Some(usage) = chunk.take_usage() {
+            self.usage = Some(usage);
+            self.usage_from_groq = false;
+        }
+        for Obj(choice) in chunk.choices.iter().filter(|c| c.0.index == 0) {
+            if let Some(Obj(delta)) = &choice.delta {
+                self.text_parts(delta.reasoning(), delta.content.as_deref(), delta.refusal.as_deref(), on_part);
+                for Obj(fragment) in delta.tool_calls.iter().flatten() {
+                    let function = fragment.function.as_ref().map(|f| &f.0);
+                    let part = DeltaPart::ToolCall {
+                        index: fragment.index,
+                        id: fragment.id.as_deref(),
+                        name: function.and_then(|f| f.name.as_deref()),
+                        arguments: function.and_then(|f| f.arguments.as_deref()).unwrap_or(""),
+                        whole: false,
+                    };
+                    self.part(part, on_part)?;
+                }
+            }
+            if let Some(reason) = finish_reason(choice.finish_reason.as_deref()) {
+                self.finish_reason = Some(reason);
+            }
+        }
+        self.check_error_finish()
+    }
+
+    /// Q25: the first non-empty id and model are the turn's.
+    fn note_origin(&mut self, id: &str, model: &str) {
+        if self.id.is_empty() && !id.is_empty() {
+            id.clone_into(&mut self.id);
+        }
+        if self.model.is_empty() && !model.is_empty() {
+            model.clone_into(&mut self.model);
+        }
+    }
+
+    fn text_parts(
+        &mut self,
+        reasoning: Option<&str>,
+        content: Option<&str>,
+        refusal: Option<&str>,
+        on_part: &mut dyn FnMut(DeltaPart<'_>),
+    ) {
+        if let Some(text) = reasoning {
+            append(&mut self.reasoning, text);
+            on_part(DeltaPart::Reasoning(text));
+        }
+        if let Some(text) = content {
+            append(&mut self.content, text);
+            on_part(DeltaPart::Text(text));
+        }
+        if let Some(text) = refusal {
+            append(&mut self.refusal, text);
+            on_part(DeltaPart::Refusal(text));
+        }
+    }
+
+    /// A tool-call fragment: accumulated, then handed on.
+    fn part(&mut self, part: DeltaPart<'_>, on_part: &mut dyn FnMut(DeltaPart<'_>)) -> Result<(), ClientError> {
+        if let DeltaPart::ToolCall { index, id, name, arguments, whole } = part {
+            self.push_tool_call(index, id, name, arguments, whole)?;
+        }
+        on_part(part);
+        Ok(())
+    }
+
+    /// §1.4 form 2 without an `error` object: still a failure, not a finish.
+    fn check_error_finish(&self) -> Result<(), ClientError> {
         if self.finish_reason == Some(FinishReason::Error) {
             return Err(self.in_band_error(&serde_json::json!({
                 "message": "the provider ended the turn with finish_reason \"error\""
@@ -139,7 +239,7 @@ impl Accumulator {
         Completion {
             message: self.message(),
             finish_reason: self.finish_reason.clone().unwrap_or(FinishReason::Stop),
-            usage: self.usage.clone().or_else(|| self.groq_usage.clone()),
+            usage: self.usage.clone(),
             id: self.id.clone(),
             model: self.model.clone(),
         }
@@ -160,8 +260,10 @@ impl Accumulator {
     /// The finished turn. A missing finish reason becomes `ToolCalls` when complete tool calls arrived and
     /// `Stop` otherwise (Q3); `finish_reason: "error"` is a failure carrying the partial turn (§1.4 form 2).
     pub fn finish(self) -> Result<Completion, ClientError> {
-        let mut completion = self.partial();
-        match &self.finish_reason {
+        let complete_calls = self.finish_reason.is_none() && self.has_complete_tool_calls();
+        let reason = self.finish_reason.clone();
+        let mut completion = self.into_partial();
+        match &reason {
             Some(FinishReason::Error) => {
                 return Err(ClientError::Stream {
                     message: "the provider ended the turn with finish_reason \"error\"".to_owned(),
@@ -171,13 +273,41 @@ impl Accumulator {
                 });
             }
             Some(_) => {}
-            None if self.has_complete_tool_calls() => completion.finish_reason = FinishReason::ToolCalls,
+            None if complete_calls => completion.finish_reason = FinishReason::ToolCalls,
             None => {
                 tracing::warn!("the turn ended without a finish_reason; treating it as \"stop\" (Q3)");
                 completion.finish_reason = FinishReason::Stop;
             }
         }
         Ok(completion)
+    }
+
+    /// [`partial`](Self::partial), moving what was accumulated instead of copying it.
+    fn into_partial(self) -> Completion {
+        let tool_calls = self
+            .slots
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| ToolCall {
+                id: s.id,
+                kind: "function".to_owned(),
+                function: FunctionCall { name: s.name, arguments: s.arguments },
+            })
+            .collect();
+        let message = AssistantMessage {
+            content: self.content.map(Content::Text),
+            refusal: self.refusal.filter(|r| !r.is_empty()),
+            name: None,
+            reasoning_content: self.reasoning.filter(|r| !r.is_empty()),
+            tool_calls,
+        };
+        Completion {
+            message,
+            finish_reason: self.finish_reason.unwrap_or(FinishReason::Stop),
+            usage: self.usage,
+            id: self.id,
+            model: self.model,
+        }
     }
 
     fn message(&self) -> AssistantMessage {
@@ -209,10 +339,17 @@ impl Accumulator {
     }
 
     /// Rule 1 of §1.3: pick the slot for a fragment, then rules 2–5.
-    fn push_tool_call(&mut self, fragment: &ToolCallDelta) -> Result<(), ClientError> {
-        let id = fragment.id.as_deref().filter(|id| !id.is_empty());
-        let name = fragment.function.as_ref().and_then(|f| f.name.as_deref()).filter(|n| !n.is_empty());
-        let pos = match fragment.index {
+    fn push_tool_call(
+        &mut self,
+        index: Option<u32>,
+        id: Option<&str>,
+        name: Option<&str>,
+        arguments: &str,
+        whole: bool,
+    ) -> Result<(), ClientError> {
+        let id = id.filter(|id| !id.is_empty());
+        let name = name.filter(|n| !n.is_empty());
+        let pos = match index {
             Some(index) => match self.by_index.get(&index).copied() {
                 // Q9: a new id on an occupied index opens a new call.
                 Some(pos) if id.is_some_and(|id| !self.slots[pos].id.is_empty() && self.slots[pos].id != id) => {
@@ -241,16 +378,16 @@ impl Accumulator {
             // Rule 3 (Q11): a repeated name is ignored; a split name (Gemini) is appended.
             // A fragment that already starts with the name so far is a cumulative resend: it replaces it.
             if name.starts_with(slot.name.as_str()) {
-                slot.name = name.to_owned();
+                name.clone_into(&mut slot.name);
             } else {
                 slot.name.push_str(name);
             }
         }
-        match fragment.function.as_ref().and_then(|f| f.arguments.as_ref()) {
-            Some(ArgumentsDelta::Text(text)) => slot.arguments.push_str(text),
-            Some(ArgumentsDelta::Value(serde_json::Value::Null)) | None => {}
+        if whole {
             // Q12: an object is the complete arguments.
-            Some(ArgumentsDelta::Value(value)) => slot.arguments = value.to_string(),
+            arguments.clone_into(&mut slot.arguments);
+        } else {
+            slot.arguments.push_str(arguments);
         }
         Ok(())
     }
@@ -281,9 +418,19 @@ impl Slot {
     }
 }
 
-fn append(target: &mut Option<String>, fragment: Option<&str>) {
-    if let Some(fragment) = fragment {
-        target.get_or_insert_with(String::new).push_str(fragment);
+fn append(target: &mut Option<String>, fragment: &str) {
+    target.get_or_insert_with(String::new).push_str(fragment);
+}
+
+/// A lenient chunk's tool-call fragment as a part, its arguments already as text.
+fn call_part<'a>(fragment: &'a ToolCallDelta, arguments: &'a str, whole: bool) -> DeltaPart<'a> {
+    let function = fragment.function.as_ref();
+    DeltaPart::ToolCall {
+        index: fragment.index,
+        id: fragment.id.as_deref(),
+        name: function.and_then(|f| f.name.as_deref()),
+        arguments,
+        whole,
     }
 }
 
@@ -301,26 +448,38 @@ impl ChatResponse {
                 snippet: String::new(),
             });
         };
-        let message = choice.message;
-        let has_calls = !message.tool_calls.is_empty()
-            && message.tool_calls.iter().all(|c| !c.function.name.is_empty() && arguments_parse(&c.function.arguments));
-        let finish_reason = match choice.finish_reason {
-            Some(reason) => reason,
-            None if has_calls => FinishReason::ToolCalls,
-            None => {
-                tracing::warn!("the response has no finish_reason; treating it as \"stop\" (Q3)");
-                FinishReason::Stop
-            }
-        };
-        let completion = Completion { message, finish_reason, usage: self.usage, id: self.id, model: self.model };
-        if completion.finish_reason == FinishReason::Error {
-            return Err(ClientError::Stream {
-                message: "the provider ended the turn with finish_reason \"error\"".to_owned(),
-                code: None,
-                partial: Box::new(completion),
-                retryable: true,
-            });
-        }
-        Ok(completion)
+        response_completion(ResponseTurn {
+            id: self.id,
+            model: self.model,
+            message: choice.message,
+            finish_reason: choice.finish_reason,
+            usage: self.usage,
+        })
     }
+}
+
+/// A whole response's turn as a [`Completion`]: the rules of [`ChatResponse::into_completion`], for a
+/// response decoded in full or straight into its turn.
+pub(crate) fn response_completion(turn: ResponseTurn) -> Result<Completion, ClientError> {
+    let ResponseTurn { id, model, message, finish_reason, usage } = turn;
+    let has_calls = !message.tool_calls.is_empty()
+        && message.tool_calls.iter().all(|c| !c.function.name.is_empty() && arguments_parse(&c.function.arguments));
+    let finish_reason = match finish_reason {
+        Some(reason) => reason,
+        None if has_calls => FinishReason::ToolCalls,
+        None => {
+            tracing::warn!("the response has no finish_reason; treating it as \"stop\" (Q3)");
+            FinishReason::Stop
+        }
+    };
+    let completion = Completion { message, finish_reason, usage, id, model };
+    if completion.finish_reason == FinishReason::Error {
+        return Err(ClientError::Stream {
+            message: "the provider ended the turn with finish_reason \"error\"".to_owned(),
+            code: None,
+            partial: Box::new(completion),
+            retryable: true,
+        });
+    }
+    Ok(completion)
 }

@@ -1,8 +1,13 @@
-//! Folding a streamed (or non-streamed) answer into one finished assistant turn.
+//! Folding a streamed (or non-streamed) answer into one finished assistant turn: the chunks of a streamed
+//! body ([`ChatStream`]) and the turn they add up to ([`Accumulator`], [`Completion`]).
 
 mod accumulator;
+mod chat_stream;
+mod response;
 
 pub use accumulator::Accumulator;
+pub use chat_stream::ChatStream;
+pub use response::decode_completion;
 
 /// How many tool calls one turn may have by default ([`Accumulator::with_max_tool_calls`], the agent's
 /// `max_tool_calls`): far more than a real turn makes, few enough that a hostile stream cannot make the
@@ -13,25 +18,30 @@ pub const DEFAULT_MAX_TOOL_CALLS: usize = 128;
 /// the limit.
 pub const TOO_MANY_TOOL_CALLS: &str = "too_many_tool_calls";
 
-use serde::{Deserialize, Serialize};
+pub use crate::wire::Completion;
 
-use crate::wire::{AssistantMessage, FinishReason, Usage};
-
-/// One finished assistant turn: the message, why it ended, and what it cost.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Completion {
-    /// Text, refusal, reasoning and tool calls, ready to be appended to the history.
-    pub message: AssistantMessage,
-    /// Why the turn ended, normalised: a missing reason becomes `ToolCalls` when complete tool calls arrived
-    /// and `Stop` otherwise (Q3). Decide whether to run tools from `message.tool_calls`, not from this (Q1).
-    pub finish_reason: FinishReason,
-    /// Usage, when the provider reported it (the last non-null one in a stream, Q24).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage: Option<Usage>,
-    /// The completion id (first non-empty one seen, Q25).
-    #[serde(default)]
-    pub id: String,
-    /// The model that answered (first non-empty one seen, Q25).
-    #[serde(default)]
-    pub model: String,
+/// One piece of what a chunk adds to the turn (choice 0), borrowed from the chunk: what
+/// [`ChatStream::poll_parts`] hands on as it accumulates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeltaPart<'a> {
+    /// A text fragment.
+    Text(&'a str),
+    /// A refusal fragment.
+    Refusal(&'a str),
+    /// A reasoning fragment (`reasoning_content` or `reasoning`, Q15).
+    Reasoning(&'a str),
+    /// A tool-call fragment, as the provider sent it (an id or name may be empty, Q20).
+    ToolCall {
+        /// The call's position in the turn, as the provider numbers it (`None` when it sent none, Q8).
+        index: Option<u32>,
+        /// The call id, in the fragment that carries it.
+        id: Option<&'a str>,
+        /// The tool's name (or a piece of it, Q11), in the fragment that carries it.
+        name: Option<&'a str>,
+        /// The next piece of the arguments' JSON text (may be empty).
+        arguments: &'a str,
+        /// Whether `arguments` is the whole arguments, replacing what came before (a JSON object, Q12).
+        whole: bool,
+    },
 }

@@ -6,17 +6,16 @@
 mod args;
 mod blocking;
 mod context;
-mod definition;
 mod output;
 mod registry;
 pub mod schema;
 mod source;
 
+pub use crate::wire::ToolDefinition;
 pub use args::{arguments_object, decode_arguments};
 #[doc(hidden)]
 pub use blocking::run_blocking;
 pub use context::{RunContext, ToolContext};
-pub use definition::ToolDefinition;
 pub use output::{ToolOutput, ToolResult, UNIT_OUTPUT};
 pub use registry::{ToolSet, ToolSetError};
 pub use schema::schema_for;

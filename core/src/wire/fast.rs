@@ -9,10 +9,12 @@
 //! this path succeeds it gives the same value as the lenient one (`core/tests/wire_fast.rs` checks both on
 //! generated shapes).
 
+use std::borrow::Cow;
 use std::marker::PhantomData;
 
-use serde::de::{MapAccess, Visitor, value::MapAccessDeserializer};
+use serde::de::{IgnoredAny, MapAccess, Visitor, value::MapAccessDeserializer};
 use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::{
@@ -28,13 +30,17 @@ pub(crate) fn response(bytes: &[u8]) -> Option<ChatResponse> {
 
 /// One chunk in its usual shape, or `None` (decode it leniently then).
 pub(crate) fn chunk(bytes: &[u8]) -> Option<ChatChunk> {
-    let fast: Obj<FastChunk> = serde_json::from_slice(bytes).ok()?;
-    Some(fast.0.into())
+    chunk_ref(bytes).map(Into::into)
+}
+
+fn chunk_ref(bytes: &[u8]) -> Option<FastChunk<'_>> {
+    let fast: Obj<FastChunk<'_>> = serde_json::from_slice(bytes).ok()?;
+    Some(fast.0)
 }
 
 /// An object, and only an object: derived structs also accept an array of their fields in order, which
 /// the lenient decoder reads differently.
-struct Obj<T>(T);
+pub(crate) struct Obj<T>(pub(crate) T);
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -52,11 +58,6 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
     }
 }
 
-/// A field that is kept verbatim in `extra` when present, `null` included.
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(deserializer).map(Some)
-}
-
 fn keep(extra: &mut Map<String, Value>, key: &str, value: Option<Value>) {
     if let Some(value) = value {
         extra.insert(key.to_owned(), value);
@@ -64,8 +65,8 @@ fn keep(extra: &mut Map<String, Value>, key: &str, value: Option<Value>) {
 }
 
 /// `""` and absent both mean "no finish reason" (Q3).
-fn finish_reason(text: Option<String>) -> Option<FinishReason> {
-    text.filter(|t| !t.is_empty()).map(|t| FinishReason::parse(&t))
+pub(crate) fn finish_reason(text: Option<&str>) -> Option<FinishReason> {
+    text.filter(|t| !t.is_empty()).map(FinishReason::parse)
 }
 
 #[derive(Deserialize)]
@@ -86,6 +87,67 @@ struct FastResponse {
     system_fingerprint: Option<String>,
     #[serde(default)]
     service_tier: Option<String>,
+}
+
+/// A whole response in its usual shape, read only for the turn it holds: `object`, `created`,
+/// `system_fingerprint`, `service_tier`, a choice's `index` and `logprobs` are skipped unread, and nothing
+/// is built but what a [`Completion`](super::Completion) keeps. Still strict: anything unusual fails here
+/// and the response is decoded in full.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TurnResponse {
+    #[serde(default)]
+    pub(crate) id: String,
+    #[serde(default)]
+    pub(crate) model: String,
+    choices: Vec<Obj<TurnResponseChoice>>,
+    #[serde(default)]
+    usage: Option<Obj<FastUsage>>,
+    #[serde(default)]
+    #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
+    object: IgnoredAny,
+    #[serde(default)]
+    #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
+    created: IgnoredAny,
+    #[serde(default)]
+    #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
+    system_fingerprint: IgnoredAny,
+    #[serde(default)]
+    #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
+    service_tier: IgnoredAny,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TurnResponseChoice {
+    #[serde(default)]
+    #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
+    index: IgnoredAny,
+    message: Obj<FastMessage>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
+    logprobs: IgnoredAny,
+}
+
+/// The parts of a [`TurnResponse`]'s first choice: the message, its finish reason and the usage.
+pub(crate) struct ResponseTurn {
+    pub(crate) id: String,
+    pub(crate) model: String,
+    pub(crate) message: AssistantMessage,
+    pub(crate) finish_reason: Option<FinishReason>,
+    pub(crate) usage: Option<Usage>,
+}
+
+/// A whole response's first choice in its usual shape, or `None` (decode the response in full then; a
+/// response without choices always goes that way, to tell an error body from an empty answer).
+pub(crate) fn response_turn(bytes: &[u8]) -> Option<ResponseTurn> {
+    let Obj(fast): Obj<TurnResponse> = serde_json::from_slice(bytes).ok()?;
+    let choice = fast.choices.into_iter().next()?.0;
+    let Choice { message, finish_reason, .. } =
+        FastChoice { index: 0, message: choice.message, finish_reason: choice.finish_reason, logprobs: None }.into();
+    Some(ResponseTurn { id: fast.id, model: fast.model, message, finish_reason, usage: fast.usage.map(|u| u.0.into()) })
 }
 
 fn completion_object() -> String {
@@ -179,136 +241,221 @@ impl From<FastChoice> for Choice {
                 reasoning_content: m.reasoning_content.or(m.reasoning),
                 tool_calls,
             },
-            finish_reason: finish_reason(fast.finish_reason),
+            finish_reason: finish_reason(fast.finish_reason.as_deref()),
             logprobs: fast.logprobs,
             extra: Map::new(),
         }
     }
 }
 
+/// One chunk in its usual shape, borrowing its strings from `bytes` where they have no escapes.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FastChunk {
-    #[serde(default)]
-    id: String,
-    #[serde(default = "chunk_object")]
-    object: String,
+struct FastChunk<'a> {
+    #[serde(default, borrow)]
+    id: Cow<'a, str>,
+    #[serde(default = "chunk_object_cow", borrow)]
+    object: Cow<'a, str>,
     #[serde(default)]
     created: u64,
+    #[serde(default, borrow)]
+    pub(crate) model: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub(crate) choices: Vec<Obj<FastChunkChoice<'a>>>,
     #[serde(default)]
-    model: String,
-    #[serde(default)]
-    choices: Vec<Obj<FastChunkChoice>>,
+    usage: Option<Obj<FastUsage>>,
+    #[serde(default, borrow)]
+    system_fingerprint: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    service_tier: Option<Cow<'a, str>>,
+    /// Kept verbatim when present, `null` included; never looked at on the way through a turn.
+    #[serde(default, borrow, deserialize_with = "present_raw")]
+    obfuscation: Option<&'a RawValue>,
+}
+
+/// One chunk in its usual shape, reading only what a turn is made of: the fields a [`ChatChunk`] keeps for
+/// its callers (`object`, `created`, `system_fingerprint`, `service_tier`, `obfuscation`, `logprobs`,
+/// `role`) are skipped unread, which is most of a chunk's bytes. Still strict: an unknown field (an in-band
+/// `error`, Groq's `x_groq`...) or an unexpected type fails here and the lenient decoder takes the chunk.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TurnChunk<'a> {
+    #[serde(default, borrow)]
+    pub(crate) id: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub(crate) model: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub(crate) choices: Vec<Obj<TurnChoice<'a>>>,
     #[serde(default)]
     usage: Option<Obj<FastUsage>>,
     #[serde(default)]
-    system_fingerprint: Option<String>,
+    #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
+    object: IgnoredAny,
     #[serde(default)]
-    service_tier: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    obfuscation: Option<Value>,
+    #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
+    created: IgnoredAny,
+    #[serde(default)]
+    #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
+    system_fingerprint: IgnoredAny,
+    #[serde(default)]
+    #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
+    service_tier: IgnoredAny,
+    #[serde(default)]
+    #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
+    obfuscation: IgnoredAny,
 }
 
-fn chunk_object() -> String {
-    "chat.completion.chunk".to_owned()
+impl TurnChunk<'_> {
+    /// The chunk's usage, when it has one, taken out.
+    pub(crate) fn take_usage(&mut self) -> Option<Usage> {
+        self.usage.take().map(|Obj(usage)| usage.into())
+    }
+}
+
+/// A choice of a [`TurnChunk`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TurnChoice<'a> {
+    #[serde(default)]
+    pub(crate) index: u32,
+    #[serde(default, borrow)]
+    pub(crate) delta: Option<Obj<FastDelta<'a>>>,
+    #[serde(default, borrow)]
+    pub(crate) finish_reason: Option<Cow<'a, str>>,
+    #[serde(default)]
+    #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
+    logprobs: IgnoredAny,
+}
+
+/// One chunk in its usual shape, as a turn reads it, or `None` (decode it leniently then).
+pub(crate) fn turn_chunk(bytes: &[u8]) -> Option<TurnChunk<'_>> {
+    let fast: Obj<TurnChunk<'_>> = serde_json::from_slice(bytes).ok()?;
+    Some(fast.0)
+}
+
+/// A field kept raw when present, `null` included.
+fn present_raw<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FastChunkChoice {
+pub(crate) struct FastChunkChoice<'a> {
     #[serde(default)]
-    index: u32,
-    #[serde(default)]
-    delta: Option<Obj<FastDelta>>,
-    #[serde(default)]
-    finish_reason: Option<String>,
-    #[serde(default)]
-    logprobs: Option<Value>,
+    pub(crate) index: u32,
+    #[serde(default, borrow)]
+    pub(crate) delta: Option<Obj<FastDelta<'a>>>,
+    #[serde(default, borrow)]
+    pub(crate) finish_reason: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    logprobs: Option<&'a RawValue>,
 }
 
 /// Unknown fields of a delta are ignored by the lenient path too.
 #[derive(Deserialize)]
-struct FastDelta {
-    #[serde(default)]
-    role: Option<String>,
-    #[serde(default)]
-    content: Option<String>,
-    #[serde(default)]
-    refusal: Option<String>,
-    #[serde(default)]
-    reasoning_content: Option<String>,
-    #[serde(default)]
-    reasoning: Option<String>,
-    #[serde(default)]
-    tool_calls: Option<Vec<Obj<FastCallDelta>>>,
+pub(crate) struct FastDelta<'a> {
+    #[serde(default, borrow)]
+    role: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) content: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) refusal: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    reasoning_content: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    reasoning: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) tool_calls: Option<Vec<Obj<FastCallDelta<'a>>>>,
+}
+
+impl FastDelta<'_> {
+    /// Q15: `reasoning_content` wins over `reasoning`.
+    pub(crate) fn reasoning(&self) -> Option<&str> {
+        self.reasoning_content.as_deref().or(self.reasoning.as_deref())
+    }
 }
 
 #[derive(Deserialize)]
-struct FastCallDelta {
+pub(crate) struct FastCallDelta<'a> {
     #[serde(default)]
-    index: Option<u32>,
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(rename = "type", default)]
-    kind: Option<String>,
-    #[serde(default)]
-    function: Option<Obj<FastFunctionDelta>>,
+    pub(crate) index: Option<u32>,
+    #[serde(default, borrow)]
+    pub(crate) id: Option<Cow<'a, str>>,
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) function: Option<Obj<FastFunctionDelta<'a>>>,
 }
 
 #[derive(Deserialize)]
-struct FastFunctionDelta {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    arguments: Option<String>,
+pub(crate) struct FastFunctionDelta<'a> {
+    #[serde(default, borrow)]
+    pub(crate) name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) arguments: Option<Cow<'a, str>>,
 }
 
-impl From<FastChunk> for ChatChunk {
-    fn from(fast: FastChunk) -> Self {
+fn owned(text: Option<Cow<'_, str>>) -> Option<String> {
+    text.map(Cow::into_owned)
+}
+
+fn raw_value(raw: Option<&RawValue>) -> Option<Value> {
+    raw.and_then(|raw| serde_json::from_str(raw.get()).ok())
+}
+
+impl From<FastChunk<'_>> for ChatChunk {
+    fn from(fast: FastChunk<'_>) -> Self {
         let mut extra = Map::new();
-        keep(&mut extra, "obfuscation", fast.obfuscation);
+        if let Some(raw) = fast.obfuscation {
+            keep(&mut extra, "obfuscation", serde_json::from_str(raw.get()).ok());
+        }
         ChatChunk {
-            id: fast.id,
-            object: fast.object,
+            id: fast.id.into_owned(),
+            object: fast.object.into_owned(),
             created: fast.created,
-            model: fast.model,
+            model: fast.model.into_owned(),
             choices: fast.choices.into_iter().map(|c| c.0.into()).collect(),
             usage: fast.usage.map(|u| u.0.into()),
             x_groq: None,
             error: None,
-            system_fingerprint: fast.system_fingerprint,
-            service_tier: fast.service_tier,
+            system_fingerprint: owned(fast.system_fingerprint),
+            service_tier: owned(fast.service_tier),
             extra,
         }
     }
 }
 
-impl From<FastChunkChoice> for ChunkChoice {
-    fn from(fast: FastChunkChoice) -> Self {
+fn chunk_object_cow() -> Cow<'static, str> {
+    Cow::Borrowed("chat.completion.chunk")
+}
+
+impl From<FastChunkChoice<'_>> for ChunkChoice {
+    fn from(fast: FastChunkChoice<'_>) -> Self {
         let delta = fast.delta.map(|Obj(d)| Delta {
-            role: d.role,
-            content: d.content,
-            refusal: d.refusal,
-            reasoning_content: d.reasoning_content.or(d.reasoning),
+            role: owned(d.role),
+            content: owned(d.content),
+            refusal: owned(d.refusal),
+            reasoning_content: owned(d.reasoning_content.or(d.reasoning)),
             tool_calls: d
                 .tool_calls
                 .unwrap_or_default()
                 .into_iter()
                 .map(|Obj(call)| ToolCallDelta {
                     index: call.index,
-                    id: call.id,
-                    kind: call.kind,
-                    function: call
-                        .function
-                        .map(|Obj(f)| FunctionDelta { name: f.name, arguments: f.arguments.map(ArgumentsDelta::Text) }),
+                    id: owned(call.id),
+                    kind: owned(call.kind),
+                    function: call.function.map(|Obj(f)| FunctionDelta {
+                        name: owned(f.name),
+                        arguments: f.arguments.map(|a| ArgumentsDelta::Text(a.into_owned())),
+                    }),
                 })
                 .collect(),
         });
         ChunkChoice {
             index: fast.index,
             delta: delta.unwrap_or_default(),
-            finish_reason: finish_reason(fast.finish_reason),
-            logprobs: fast.logprobs,
+            finish_reason: finish_reason(fast.finish_reason.as_deref()),
+            logprobs: raw_value(fast.logprobs),
             extra: Map::new(),
         }
     }

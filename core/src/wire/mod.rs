@@ -4,15 +4,18 @@
 //! only the fields that are set.
 
 mod chunk;
+mod completion;
 pub(crate) mod error_body;
-mod fast;
+pub(crate) mod fast;
 mod finish_reason;
 mod message;
 mod request;
 mod response;
+mod tool_definition;
 mod usage;
 
 pub use chunk::{ArgumentsDelta, ChatChunk, ChunkChoice, Delta, FunctionDelta, GroqExtension, ToolCallDelta};
+pub use completion::Completion;
 pub use error_body::{ErrorBody, SNIPPET_LIMIT, snippet};
 pub use finish_reason::FinishReason;
 pub use message::{
@@ -20,6 +23,7 @@ pub use message::{
 };
 pub use request::{ChatRequest, JsonSchemaFormat, ReasoningEffort, ResponseFormat, Stop, StreamOptions, ToolChoice};
 pub use response::{ChatResponse, Choice};
+pub use tool_definition::ToolDefinition;
 pub use usage::{CompletionTokensDetails, PromptTokensDetails, Usage};
 
 use serde::{Deserialize, Deserializer};

@@ -7,8 +7,8 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use super::ToolDefinition;
 use super::message::Message;
-use crate::tool::ToolDefinition;
 
 /// A Chat Completions request.
 ///

@@ -115,11 +115,11 @@ impl Accumulator {
         if let Some(usage) = &chunk.usage {
             self.usage = Some(usage.clone());
             self.usage_from_groq = false;
-        } else if let Some(usage) = chunk.x_groq.as_ref().and_then(|x| x.usage.as_ref()) {
-            if self.usage.is_none() || self.usage_from_groq {
-                self.usage = Some(usage.clone());
-                self.usage_from_groq = true;
-            }
+        } else if let Some(usage) = chunk.x_groq.as_ref().and_then(|x| x.usage.as_ref())
+            && (self.usage.is_none() || self.usage_from_groq)
+        {
+            self.usage = Some(usage.clone());
+            self.usage_from_groq = true;
         }
         for choice in chunk.choices.iter().filter(|c| c.index == 0) {
             let delta = &choice.delta;

@@ -64,6 +64,27 @@ fn keep(extra: &mut Map<String, Value>, key: &str, value: Option<Value>) {
     }
 }
 
+/// A string, skipped unread (no copy): as strict as `String` about the type, so the fast path accepts no
+/// more than the full decoder does.
+#[derive(Default)]
+pub(crate) struct AnyStr;
+
+impl<'de> Deserialize<'de> for AnyStr {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Skip;
+        impl Visitor<'_> for Skip {
+            type Value = AnyStr;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<AnyStr, E> {
+                Ok(AnyStr)
+            }
+        }
+        deserializer.deserialize_str(Skip)
+    }
+}
+
 /// `""` and absent both mean "no finish reason" (Q3).
 pub(crate) fn finish_reason(text: Option<&str>) -> Option<FinishReason> {
     text.filter(|t| !t.is_empty()).map(FinishReason::parse)
@@ -105,16 +126,16 @@ pub(crate) struct TurnResponse {
     usage: Option<Obj<FastUsage>>,
     #[serde(default)]
     #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
-    object: IgnoredAny,
+    object: AnyStr,
     #[serde(default)]
     #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
-    created: IgnoredAny,
+    created: u64,
     #[serde(default)]
     #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
-    system_fingerprint: IgnoredAny,
+    system_fingerprint: Option<AnyStr>,
     #[serde(default)]
     #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
-    service_tier: IgnoredAny,
+    service_tier: Option<AnyStr>,
 }
 
 #[derive(Deserialize)]
@@ -122,7 +143,7 @@ pub(crate) struct TurnResponse {
 struct TurnResponseChoice {
     #[serde(default)]
     #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
-    index: IgnoredAny,
+    index: u32,
     message: Obj<FastMessage>,
     #[serde(default)]
     finish_reason: Option<String>,
@@ -290,16 +311,16 @@ pub(crate) struct TurnChunk<'a> {
     usage: Option<Obj<FastUsage>>,
     #[serde(default)]
     #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
-    object: IgnoredAny,
+    object: AnyStr,
     #[serde(default)]
     #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
-    created: IgnoredAny,
+    created: u64,
     #[serde(default)]
     #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
-    system_fingerprint: IgnoredAny,
+    system_fingerprint: Option<AnyStr>,
     #[serde(default)]
     #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
-    service_tier: IgnoredAny,
+    service_tier: Option<AnyStr>,
     #[serde(default)]
     #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
     obfuscation: IgnoredAny,

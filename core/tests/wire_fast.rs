@@ -6,7 +6,8 @@
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde_json::{Map, Value, json};
-use toolsmith_core::stream::decode_completion;
+use toolsmith_core::client::ClientError;
+use toolsmith_core::stream::{Accumulator, ChatStream, decode_completion};
 use toolsmith_core::wire::{ChatChunk, ChatResponse};
 
 /// A value of the right type most of the time, otherwise one of the quirks.
@@ -225,6 +226,40 @@ fn response_turns_decode_as_the_lenient_decoder_then_into_completion() {
         let bytes = serde_json::to_vec(&value).unwrap();
         let lenient = serde_json::from_slice::<ChatResponse>(&bytes).ok().and_then(|r| r.into_completion().ok());
         prop_assert_eq!(decode_completion(&bytes).ok(), lenient, "{}", value);
+        Ok(())
+    });
+}
+
+/// A streamed turn read the agent's way (`ChatStream::completion`: each event decoded in its usual shape,
+/// borrowed, anything else leniently) folds into the same turn as the lenient chunks pushed into an
+/// `Accumulator` one by one, errors included.
+#[test]
+fn streamed_turns_fold_as_the_lenient_chunks_do() {
+    check(prop::collection::vec(chunk(), 1..5), 1000, |chunks| {
+        let mut sse = Vec::new();
+        for chunk in &chunks {
+            sse.extend_from_slice(b"data: ");
+            sse.extend_from_slice(&serde_json::to_vec(chunk).unwrap());
+            sse.extend_from_slice(b"\n\n");
+        }
+        sse.extend_from_slice(b"data: [DONE]\n\n");
+        let body = futures::stream::iter([Ok::<_, ClientError>(bytes::Bytes::from(sse))]);
+        let streamed = futures::executor::block_on(ChatStream::from_bytes(body, 1 << 20).completion());
+        let mut acc = Accumulator::new();
+        let mut lenient = Ok(());
+        for chunk in &chunks {
+            lenient = serde_json::from_slice::<ChatChunk>(&serde_json::to_vec(chunk).unwrap())
+                .map_err(|e| e.to_string())
+                .and_then(|chunk| acc.push(&chunk).map_err(|e| e.to_string()));
+            if lenient.is_err() {
+                break;
+            }
+        }
+        let lenient = lenient.and_then(|()| acc.finish().map_err(|e| e.to_string()));
+        prop_assert_eq!(streamed.is_ok(), lenient.is_ok(), "{:?} vs {:?}", streamed, lenient);
+        if let (Ok(streamed), Ok(lenient)) = (streamed, lenient) {
+            prop_assert_eq!(streamed, lenient);
+        }
         Ok(())
     });
 }

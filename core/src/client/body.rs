@@ -1,7 +1,7 @@
 //! Reading a response body under the idle and total deadlines and the size limit.
 
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -24,6 +24,10 @@ pub(crate) struct Body {
     /// usual case on a fast network) never registers one.
     idle_sleep: Option<Pin<Box<Sleep>>>,
     deadline_sleep: Option<Pin<Box<Sleep>>>,
+    /// The waker the timers were last polled with. While it is still the reader's and no timer is due, the
+    /// timers hold that waker already: polling them again (each poll takes the timer driver's lock) is
+    /// skipped, which is most waits of a stream.
+    timers_waker: Option<Waker>,
     last_activity: Instant,
     received: u64,
     limit: u64,
@@ -43,6 +47,7 @@ impl Body {
             deadline,
             idle_sleep: None,
             deadline_sleep: None,
+            timers_waker: None,
             last_activity: Instant::now(),
             received: 0,
             limit,
@@ -57,6 +62,20 @@ impl Body {
             out.extend_from_slice(&chunk?);
         }
         Ok(out)
+    }
+
+    /// Whether every timer this body has is waiting, not yet due, with `waker` (so it will wake the reader).
+    fn timers_registered(&self, waker: &Waker) -> bool {
+        let Some(registered) = &self.timers_waker else { return false };
+        if !registered.will_wake(waker) {
+            return false;
+        }
+        let now = Instant::now();
+        let waiting = |sleep: &Option<Pin<Box<Sleep>>>, wanted: bool| match sleep {
+            Some(sleep) => sleep.deadline() > now,
+            None => !wanted,
+        };
+        waiting(&self.deadline_sleep, self.deadline.is_some()) && waiting(&self.idle_sleep, self.idle.is_some())
     }
 
     fn fail(&mut self, error: ClientError) -> Poll<Option<Result<Bytes, ClientError>>> {
@@ -97,6 +116,9 @@ impl Stream for Body {
             }
             Poll::Pending => {
                 let this = &mut *self;
+                if this.timers_registered(cx.waker()) {
+                    return Poll::Pending;
+                }
                 if let Some(at) = this.deadline {
                     let sleep = this.deadline_sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
                     if sleep.as_mut().poll(cx).is_ready() {
@@ -114,6 +136,7 @@ impl Stream for Body {
                         sleep.as_mut().reset(quiet_until);
                     }
                 }
+                this.timers_waker = Some(cx.waker().clone());
                 Poll::Pending
             }
         }

@@ -13,7 +13,8 @@
 //! ```
 //!
 //! toolsmith's tool is an `async fn` (run in place, as the floor runs its tool); `--sync-tool` uses the same
-//! tool as a sync `fn`, which toolsmith runs on the blocking pool (a thread hand-off per call).
+//! tool as a sync `fn`, which toolsmith runs on the blocking pool (a thread hand-off per call), and
+//! `--inline-tool` the sync `fn` with `#[tool(inline)]`, run in place.
 //!
 //! `report` starts the server, checks both clients send the same bytes, then measures per mode (JSON,
 //! streamed) and concurrency (1, 64): runs/s as medians of alternating pairs of client processes, p50/p99
@@ -50,6 +51,19 @@ mod sync_tool {
     /// * `a` - First number.
     /// * `b` - Second number.
     #[toolsmith::tool]
+    pub fn add(a: i64, b: i64) -> i64 {
+        a + b
+    }
+}
+
+/// The sync tool with `#[tool(inline)]`: run in place, no thread hand-off.
+mod inline_tool {
+    /// Add two numbers.
+    ///
+    /// # Arguments
+    /// * `a` - First number.
+    /// * `b` - Second number.
+    #[toolsmith::tool(inline)]
     pub fn add(a: i64, b: i64) -> i64 {
         a + b
     }
@@ -97,13 +111,21 @@ fn monotonic_ns() -> u64 {
     now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
 }
 
+/// Which form of the `add` tool toolsmith runs.
+#[derive(Clone, Copy)]
+enum ToolKind {
+    Async,
+    Sync,
+    Inline,
+}
+
 enum Side {
     Toolsmith(Agent),
     Floor(floor::Floor),
 }
 
 impl Side {
-    fn new(name: &str, base_url: &str, model: &str, sync_tool: bool) -> Result<Side, BoxError> {
+    fn new(name: &str, base_url: &str, model: &str, tool: ToolKind) -> Result<Side, BoxError> {
         Ok(match name {
             "toolsmith" => {
                 let client = Client::builder()
@@ -112,7 +134,11 @@ impl Side {
                     .header("x-bench-side", "toolsmith")
                     .build()?;
                 let builder = Agent::builder(client, model).instructions(INSTRUCTIONS);
-                let builder = if sync_tool { builder.tool(sync_tool::add) } else { builder.tool(async_tool::add) };
+                let builder = match tool {
+                    ToolKind::Async => builder.tool(async_tool::add),
+                    ToolKind::Sync => builder.tool(sync_tool::add),
+                    ToolKind::Inline => builder.tool(inline_tool::add),
+                };
                 Side::Toolsmith(builder.build())
             }
             "floor" => Side::Floor(floor::Floor::new(base_url, model)?),
@@ -153,7 +179,7 @@ struct ClientOptions {
     model: String,
     in_flight: bool,
     probe: bool,
-    sync_tool: bool,
+    tool: ToolKind,
 }
 
 fn status_kb(field: &str) -> u64 {
@@ -193,7 +219,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 async fn client(options: ClientOptions) -> Result<(), BoxError> {
     raise_fd_limit(65_536);
-    let side = Arc::new(Side::new(&options.side, &options.url, &options.model, options.sync_tool)?);
+    let side = Arc::new(Side::new(&options.side, &options.url, &options.model, options.tool)?);
     let stream = options.stream;
     let check = |output: &str| -> Result<(), BoxError> {
         if output != ANSWER && !options.probe {
@@ -292,7 +318,7 @@ loadbench: a two-turn tool run, toolsmith vs a hand-written floor, the model ser
   report [--quick] [--pairs P] [--runs-c1 N] [--runs-c64 N] [--callgrind-runs N] [--in-flight N] [--probes N]
   serve [--port P]
   client --side toolsmith|floor --mode json|stream --url URL [--runs N] [--concurrency C] [--warmup W]
-         [--model M] [--in-flight] [--probe] [--sync-tool]";
+         [--model M] [--in-flight] [--probe] [--sync-tool | --inline-tool]";
 
 fn main() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -315,7 +341,13 @@ fn main() -> Result<(), BoxError> {
                 model: value(&args, "--model", MODEL.to_owned())?,
                 in_flight: flag(&args, "--in-flight"),
                 probe: flag(&args, "--probe"),
-                sync_tool: flag(&args, "--sync-tool"),
+                tool: if flag(&args, "--sync-tool") {
+                    ToolKind::Sync
+                } else if flag(&args, "--inline-tool") {
+                    ToolKind::Inline
+                } else {
+                    ToolKind::Async
+                },
             };
             runtime.block_on(client(options))
         }

@@ -167,31 +167,34 @@ pub async fn report(args: &[String]) -> Result<(), BoxError> {
     println!();
 
     // The same runs with toolsmith's tool as a sync `fn` (the floor is unchanged): the cost of running sync
-    // bodies on the blocking pool.
-    println!("Sync `#[tool] fn` (run on the blocking pool):\n");
-    println!("| mode | concurrency | floor runs/s | toolsmith runs/s | ratio (median of pairs) |");
-    println!("|---|---:|---:|---:|---:|");
-    for (concurrency, runs) in [(1usize, runs_c1), (64, runs_c64)] {
-        for mode in MODES {
-            let (mut floor, mut ours, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-            for _ in 0..pairs.min(3) {
-                let extra = ["--runs", &runs.to_string(), "--concurrency", &concurrency.to_string(), "--warmup", "100"]
-                    .map(str::to_owned);
-                let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
-                let f = client(url, "floor", mode, &extra)?;
-                let mut sync = extra.clone();
-                sync.push("--sync-tool");
-                let t = client(url, "toolsmith", mode, &sync)?;
-                ratios.push(num(&t, "runs_per_s") / num(&f, "runs_per_s"));
-                floor.push(num(&f, "runs_per_s"));
-                ours.push(num(&t, "runs_per_s"));
+    // bodies on the blocking pool, and of `#[tool(inline)]`, which runs them in place.
+    println!("Sync `#[tool] fn`, on the blocking pool and with `#[tool(inline)]`:\n");
+    println!("| tool | mode | concurrency | floor runs/s | toolsmith runs/s | ratio (median of pairs) |");
+    println!("|---|---|---:|---:|---:|---:|");
+    for (tool, flag) in [("sync fn", "--sync-tool"), ("inline sync fn", "--inline-tool")] {
+        for (concurrency, runs) in [(1usize, runs_c1), (64, runs_c64)] {
+            for mode in MODES {
+                let (mut floor, mut ours, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+                for _ in 0..pairs.min(3) {
+                    let extra =
+                        ["--runs", &runs.to_string(), "--concurrency", &concurrency.to_string(), "--warmup", "100"]
+                            .map(str::to_owned);
+                    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+                    let f = client(url, "floor", mode, &extra)?;
+                    let mut sync = extra.clone();
+                    sync.push(flag);
+                    let t = client(url, "toolsmith", mode, &sync)?;
+                    ratios.push(num(&t, "runs_per_s") / num(&f, "runs_per_s"));
+                    floor.push(num(&f, "runs_per_s"));
+                    ours.push(num(&t, "runs_per_s"));
+                }
+                println!(
+                    "| {tool} | {mode} | {concurrency} | {:.0} | {:.0} | **{:.2}** |",
+                    median(floor),
+                    median(ours),
+                    median(ratios)
+                );
             }
-            println!(
-                "| {mode} | {concurrency} | {:.0} | {:.0} | **{:.2}** |",
-                median(floor),
-                median(ours),
-                median(ratios)
-            );
         }
     }
     println!();

@@ -14,20 +14,20 @@ type Inner = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
 /// The body's bytes as they arrive, failing with `Timeout { Idle | Total }` or `TooLarge`.
 ///
-/// The timers are lazy: a chunk only notes the time it arrived, and the idle timer is pushed out when it
-/// fires early, so a long stream costs no timer work per chunk (each reset takes the runtime's timer lock).
+/// One lazy timer serves both limits: it sleeps until the earlier of the total deadline and the idle limit
+/// counted from the last bytes, and a chunk only notes the time it arrived; when the timer fires early
+/// (bytes came since) it is moved on. A long stream costs no timer work per chunk, and a request costs one
+/// timer registration however its body is read (each registration takes the runtime's timer lock).
 pub(crate) struct Body {
     inner: Inner,
     idle: Option<Duration>,
     deadline: Option<Instant>,
-    /// The timers, made on the first read that has to wait: a body that is already there (a JSON answer, the
-    /// usual case on a fast network) never registers one.
-    idle_sleep: Option<Pin<Box<Sleep>>>,
-    deadline_sleep: Option<Pin<Box<Sleep>>>,
-    /// The waker the timers were last polled with. While it is still the reader's and no timer is due, the
-    /// timers hold that waker already: polling them again (each poll takes the timer driver's lock) is
-    /// skipped, which is most waits of a stream.
-    timers_waker: Option<Waker>,
+    /// Made on the first read that has to wait (a body that is already there, the usual JSON answer, never
+    /// registers one), or handed over by the request that waited for the headers under the same deadline.
+    timer: Option<Pin<Box<Sleep>>>,
+    /// The waker the timer was last polled with. While it is still the reader's and the timer is not due,
+    /// the timer holds that waker already and is not polled again, which is most waits of a stream.
+    timer_waker: Option<Waker>,
     last_activity: Instant,
     received: u64,
     limit: u64,
@@ -35,19 +35,20 @@ pub(crate) struct Body {
 }
 
 impl Body {
+    /// `timer`: a timer already set for `deadline` (the request's), reused instead of making another.
     pub(crate) fn new(
         response: reqwest::Response,
         idle: Option<Duration>,
         deadline: Option<Instant>,
         limit: u64,
+        timer: Option<Pin<Box<Sleep>>>,
     ) -> Self {
         Body {
             inner: Box::pin(response.bytes_stream()),
             idle,
             deadline,
-            idle_sleep: None,
-            deadline_sleep: None,
-            timers_waker: None,
+            timer,
+            timer_waker: None,
             last_activity: Instant::now(),
             received: 0,
             limit,
@@ -62,20 +63,6 @@ impl Body {
             out.extend_from_slice(&chunk?);
         }
         Ok(out)
-    }
-
-    /// Whether every timer this body has is waiting, not yet due, with `waker` (so it will wake the reader).
-    fn timers_registered(&self, waker: &Waker) -> bool {
-        let Some(registered) = &self.timers_waker else { return false };
-        if !registered.will_wake(waker) {
-            return false;
-        }
-        let now = Instant::now();
-        let waiting = |sleep: &Option<Pin<Box<Sleep>>>, wanted: bool| match sleep {
-            Some(sleep) => sleep.deadline() > now,
-            None => !wanted,
-        };
-        waiting(&self.deadline_sleep, self.deadline.is_some()) && waiting(&self.idle_sleep, self.idle.is_some())
     }
 
     fn fail(&mut self, error: ClientError) -> Poll<Option<Result<Bytes, ClientError>>> {
@@ -114,31 +101,46 @@ impl Stream for Body {
                 self.done = true;
                 Poll::Ready(None)
             }
-            Poll::Pending => {
-                let this = &mut *self;
-                if this.timers_registered(cx.waker()) {
-                    return Poll::Pending;
-                }
-                if let Some(at) = this.deadline {
-                    let sleep = this.deadline_sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
-                    if sleep.as_mut().poll(cx).is_ready() {
-                        return self.fail(ClientError::Timeout { phase: TimeoutPhase::Total });
-                    }
-                }
-                // An idle timeout too large to represent means none.
-                if let Some(quiet_until) = this.idle.and_then(|idle| this.last_activity.checked_add(idle)) {
-                    let sleep = this.idle_sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(quiet_until)));
-                    while sleep.as_mut().poll(cx).is_ready() {
-                        if Instant::now() >= quiet_until {
-                            return self.fail(ClientError::Timeout { phase: TimeoutPhase::Idle });
-                        }
-                        // Bytes came since the timer was set: wait from the last of them.
-                        sleep.as_mut().reset(quiet_until);
-                    }
-                }
-                this.timers_waker = Some(cx.waker().clone());
-                Poll::Pending
-            }
+            Poll::Pending => match self.wait(cx) {
+                Some(phase) => self.fail(ClientError::Timeout { phase }),
+                None => Poll::Pending,
+            },
         }
+    }
+}
+
+impl Body {
+    /// The read has to wait: arms the timer for the earlier limit, or reports the limit that has passed.
+    fn wait(&mut self, cx: &mut Context<'_>) -> Option<TimeoutPhase> {
+        // An idle timeout too large to represent means none.
+        let quiet_until = self.idle.and_then(|idle| self.last_activity.checked_add(idle));
+        let due = match (self.deadline, quiet_until) {
+            (Some(deadline), Some(quiet)) => deadline.min(quiet),
+            (deadline, quiet) => deadline.or(quiet)?,
+        };
+        let timer = self.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(due)));
+        // Due only moves later (bytes push the idle limit out): a timer set later than `due` is a handed-over
+        // one, at the total deadline.
+        if timer.deadline() > due {
+            timer.as_mut().reset(due);
+            self.timer_waker = None;
+        }
+        let now = Instant::now();
+        if timer.deadline() > now && self.timer_waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            return None;
+        }
+        while timer.as_mut().poll(cx).is_ready() {
+            let now = Instant::now();
+            if self.deadline.is_some_and(|at| now >= at) {
+                return Some(TimeoutPhase::Total);
+            }
+            if quiet_until.is_some_and(|at| now >= at) {
+                return Some(TimeoutPhase::Idle);
+            }
+            // It fired for an idle limit that bytes have pushed out since: wait from the last of them.
+            timer.as_mut().reset(due);
+        }
+        self.timer_waker = Some(cx.waker().clone());
+        None
     }
 }

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -220,6 +221,7 @@ impl ClientBuilder {
                 total_timeout: self.total_timeout,
                 max_response_bytes: self.max_response_bytes,
                 max_event_bytes: self.max_event_bytes,
+                last_body_len: AtomicUsize::new(0),
             }),
             profile: Arc::new(profile),
         })

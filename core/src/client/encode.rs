@@ -19,8 +19,12 @@ pub(crate) struct WireRequest<'a> {
 }
 
 impl WireRequest<'_> {
-    pub(crate) fn to_vec(&self) -> Result<Vec<u8>, serde_json::Error> {
-        serde_json::to_vec(self)
+    /// The body, written into a buffer of `capacity` bytes (a guess from the last body: a growing buffer
+    /// reallocates and copies itself several times per request).
+    pub(crate) fn to_vec(&self, capacity: usize) -> Result<Vec<u8>, serde_json::Error> {
+        let mut out = Vec::with_capacity(capacity);
+        serde_json::to_writer(&mut out, self)?;
+        Ok(out)
     }
 }
 
@@ -28,12 +32,16 @@ impl Serialize for WireRequest<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let r = self.request;
         let p = self.profile;
-        let mut written: Vec<&'static str> = Vec::with_capacity(16);
+        // The typed fields written, so `extra` cannot repeat one: only kept when there is an `extra`.
+        let track = !r.extra.is_empty();
+        let mut written: Vec<&'static str> = Vec::new();
         let mut map = serializer.serialize_map(None)?;
         macro_rules! field {
             ($key:literal, $value:expr) => {{
                 map.serialize_entry($key, $value)?;
-                written.push($key);
+                if track {
+                    written.push($key);
+                }
             }};
         }
         field!("model", &r.model);

@@ -47,11 +47,14 @@ pub(crate) use sse_body::{Data, SseBody, in_band_retryable};
 pub use tls::http_client_builder;
 
 use std::fmt;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use futures::future::Either;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 use crate::wire::{ChatRequest, ChatResponse, ErrorBody, snippet};
 use body::Body;
@@ -82,7 +85,12 @@ struct Inner {
     total_timeout: Option<Duration>,
     max_response_bytes: u64,
     max_event_bytes: usize,
+    /// The size of the last request body, to size the next one's buffer (shared by clones; a hint only).
+    last_body_len: AtomicUsize,
 }
+
+/// The largest buffer guessed for a request body; a larger one grows as it is written.
+const MAX_BODY_GUESS: usize = 1 << 20;
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -177,10 +185,10 @@ impl Client {
         let mut attempt = 0;
         loop {
             let deadline = self.deadline();
-            let (error, should_retry) = match self.send(&body, deadline).await {
-                Ok(response) => {
+            let (error, should_retry) = match self.send(&body, deadline, false).await {
+                Ok((response, timer)) => {
                     let limit = self.inner.max_response_bytes;
-                    match Body::new(response, self.inner.idle_timeout, deadline, limit).collect().await {
+                    match Body::new(response, self.inner.idle_timeout, deadline, limit, timer).collect().await {
                         Ok(bytes) => return decode(&bytes),
                         Err(error) => (error, None),
                     }
@@ -208,8 +216,8 @@ impl Client {
         let mut attempt = 0;
         loop {
             let deadline = self.deadline();
-            match self.send(&body, deadline).await {
-                Ok(response) => {
+            match self.send(&body, deadline, true).await {
+                Ok((response, timer)) => {
                     let limit = self.inner.max_response_bytes;
                     let max_event_bytes = self.inner.max_event_bytes;
                     let is_json = response
@@ -217,7 +225,7 @@ impl Client {
                         .get(CONTENT_TYPE)
                         .and_then(|v| v.to_str().ok())
                         .is_some_and(|v| v.trim_start().starts_with("application/json"));
-                    let body = Body::new(response, self.inner.idle_timeout, deadline, limit);
+                    let body = Body::new(response, self.inner.idle_timeout, deadline, limit, timer);
                     if is_json {
                         // A server that ignores `stream: true` (or reports an error as JSON in a 200) answers with a
                         // plain body: decode it and hand it on whole.
@@ -244,18 +252,25 @@ impl Client {
     }
 
     fn encode(&self, request: &ChatRequest, stream: bool) -> Result<bytes::Bytes, ClientError> {
-        WireRequest { request, profile: &self.profile, stream }
-            .to_vec()
-            .map(bytes::Bytes::from)
-            .map_err(|e| ClientError::config(format!("could not encode the request: {e}")))
+        // A conversation grows by a turn or two per request: a quarter more than the last body usually fits.
+        let last = self.inner.last_body_len.load(Ordering::Relaxed);
+        let guess = (last + last / 4 + 256).min(MAX_BODY_GUESS);
+        let body = WireRequest { request, profile: &self.profile, stream }
+            .to_vec(guess)
+            .map_err(|e| ClientError::config(format!("could not encode the request: {e}")))?;
+        self.inner.last_body_len.store(body.len(), Ordering::Relaxed);
+        Ok(bytes::Bytes::from(body))
     }
 
     /// One attempt up to a successful status. A failure comes with the `x-should-retry` header, if any.
+    /// With `keep_timer` (a body that will be read as it streams), the timer that waited for the headers
+    /// comes back with the response, to serve the body's reads too.
     async fn send(
         &self,
         body: &bytes::Bytes,
         deadline: Option<Instant>,
-    ) -> Result<reqwest::Response, (ClientError, Option<bool>)> {
+        keep_timer: bool,
+    ) -> Result<(reqwest::Response, Option<Pin<Box<Sleep>>>), (ClientError, Option<bool>)> {
         let inner = &self.inner;
         let mut builder = inner
             .http
@@ -267,24 +282,32 @@ impl Client {
             builder = builder.header(AUTHORIZATION, auth.clone());
         }
         let sent = builder.send();
-        let response = match deadline {
+        let timed_out = || (ClientError::Timeout { phase: TimeoutPhase::Total }, None);
+        let (response, timer) = match deadline {
+            Some(at) if keep_timer => {
+                let mut timer = Box::pin(tokio::time::sleep_until(at));
+                match futures::future::select(std::pin::pin!(sent), timer.as_mut()).await {
+                    Either::Left((result, _)) => (result, Some(timer)),
+                    Either::Right(_) => return Err(timed_out()),
+                }
+            }
             Some(at) => match tokio::time::timeout_at(at, sent).await {
-                Ok(result) => result,
-                Err(_) => return Err((ClientError::Timeout { phase: TimeoutPhase::Total }, None)),
+                Ok(result) => (result, None),
+                Err(_) => return Err(timed_out()),
             },
-            None => sent.await,
-        }
-        .map_err(|e| (transport_error(&e), None))?;
+            None => (sent.await, None),
+        };
+        let response = response.map_err(|e| (transport_error(&e), None))?;
         let status = response.status();
         if status.is_success() {
-            return Ok(response);
+            return Ok((response, timer));
         }
         let headers = response.headers().clone();
         let retry_after = retry::retry_after(&headers);
         let should_retry = retry::should_retry(&headers);
         // An error body is read whole, but never more than the snippet needs plus room for the JSON.
         let limit = inner.max_response_bytes.min(1024 * 1024);
-        let bytes = match Body::new(response, inner.idle_timeout, deadline, limit).collect().await {
+        let bytes = match Body::new(response, inner.idle_timeout, deadline, limit, timer).collect().await {
             Ok(bytes) => bytes,
             Err(ClientError::TooLarge { .. }) => Vec::new(),
             Err(error) => return Err((error, should_retry)),

@@ -96,7 +96,26 @@ impl RestateServer {
     }
 
     /// [`start`](Self::start) with more configuration (TOML, appended to the test configuration).
+    ///
+    /// The ports are picked free, then bound by the server a moment later: another test's connection can
+    /// take one in between. A server that exits because a port is in use is started again on new ports.
     pub async fn start_with(extra_config: &str) -> RestateServer {
+        const ATTEMPTS: usize = 3;
+        for attempt in 1..=ATTEMPTS {
+            let mut server = RestateServer::spawn(extra_config);
+            match server.wait_ready().await {
+                Ok(()) => return server,
+                Err(log) if attempt < ATTEMPTS && log.contains("Address in use") => {
+                    eprintln!("restate-server lost a port to another process (attempt {attempt}); new ports");
+                }
+                Err(log) => panic!("restate-server did not become ready; its log:\n{log}"),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
+    }
+
+    /// A server process with fresh data and free ports, not yet ready.
+    fn spawn(extra_config: &str) -> RestateServer {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let binary = restate_server_binary();
         let dir =
@@ -138,30 +157,30 @@ impl RestateServer {
             .stderr(log)
             .spawn()
             .unwrap_or_else(|error| panic!("cannot start {}: {error}", binary.display()));
-        let server = RestateServer {
+        RestateServer {
             child,
             ingress: format!("http://127.0.0.1:{ingress}"),
             admin: format!("http://127.0.0.1:{admin}"),
             dir,
             http: http(),
-        };
-        server.wait_ready().await;
-        server
+        }
     }
 
-    async fn wait_ready(&self) {
+    /// Waits until ingress and admin answer; the server's log when it exits first or takes too long.
+    async fn wait_ready(&mut self) -> Result<(), String> {
         let started = Instant::now();
         loop {
             let admin = self.http.get(format!("{}/health", self.admin)).send().await;
             let ingress = self.http.get(format!("{}/restate/health", self.ingress)).send().await;
             if matches!((&admin, &ingress), (Ok(a), Ok(i)) if a.status().is_success() && i.status().is_success()) {
-                return;
+                return Ok(());
             }
-            assert!(
-                started.elapsed() < STARTUP_LIMIT,
-                "restate-server did not become ready within {STARTUP_LIMIT:?}; its log:\n{}",
-                self.log()
-            );
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("(exited: {status})\n{}", self.log()));
+            }
+            if started.elapsed() >= STARTUP_LIMIT {
+                return Err(format!("(not ready within {STARTUP_LIMIT:?})\n{}", self.log()));
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

@@ -236,13 +236,8 @@ impl Accumulator {
 
     /// Everything received so far, as a turn (finish reason as received, or `Stop`).
     pub fn partial(&self) -> Completion {
-        Completion {
-            message: self.message(),
-            finish_reason: self.finish_reason.clone().unwrap_or(FinishReason::Stop),
-            usage: self.usage.clone(),
-            id: self.id.clone(),
-            model: self.model.clone(),
-        }
+        // Only on the way to an error: a copy is cheap enough there, and the turn is built in one place.
+        self.clone().into_partial()
     }
 
     /// Whether a `finish_reason` has arrived.
@@ -282,7 +277,7 @@ impl Accumulator {
         Ok(completion)
     }
 
-    /// [`partial`](Self::partial), moving what was accumulated instead of copying it.
+    /// The turn so far, moving what was accumulated ([`partial`](Self::partial) copies it first).
     fn into_partial(self) -> Completion {
         let tool_calls = self
             .slots
@@ -307,26 +302,6 @@ impl Accumulator {
             usage: self.usage,
             id: self.id,
             model: self.model,
-        }
-    }
-
-    fn message(&self) -> AssistantMessage {
-        let tool_calls: Vec<ToolCall> = self
-            .slots
-            .iter()
-            .filter(|s| !s.is_empty())
-            .map(|s| ToolCall {
-                id: s.id.clone(),
-                kind: "function".to_owned(),
-                function: FunctionCall { name: s.name.clone(), arguments: s.arguments.clone() },
-            })
-            .collect();
-        AssistantMessage {
-            content: self.content.clone().map(Content::Text),
-            refusal: self.refusal.clone().filter(|r| !r.is_empty()),
-            name: None,
-            reasoning_content: self.reasoning.clone().filter(|r| !r.is_empty()),
-            tool_calls,
         }
     }
 

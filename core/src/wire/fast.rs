@@ -14,7 +14,6 @@ use std::marker::PhantomData;
 
 use serde::de::{IgnoredAny, MapAccess, Visitor, value::MapAccessDeserializer};
 use serde::{Deserialize, Deserializer};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::{
@@ -280,18 +279,17 @@ struct FastChunk<'a> {
     #[serde(default)]
     created: u64,
     #[serde(default, borrow)]
-    pub(crate) model: Cow<'a, str>,
+    model: Cow<'a, str>,
     #[serde(default, borrow)]
-    pub(crate) choices: Vec<Obj<FastChunkChoice<'a>>>,
+    choices: Vec<Obj<FastChunkChoice<'a>>>,
     #[serde(default)]
     usage: Option<Obj<FastUsage>>,
     #[serde(default, borrow)]
     system_fingerprint: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     service_tier: Option<Cow<'a, str>>,
-    /// Kept verbatim when present, `null` included; never looked at on the way through a turn.
-    #[serde(default, borrow, deserialize_with = "present_raw")]
-    obfuscation: Option<&'a RawValue>,
+    #[serde(default, deserialize_with = "present")]
+    obfuscation: Option<Value>,
 }
 
 /// One chunk in its usual shape, reading only what a turn is made of: the fields a [`ChatChunk`] keeps for
@@ -354,22 +352,22 @@ pub(crate) fn turn_chunk(bytes: &[u8]) -> Option<TurnChunk<'_>> {
     Some(fast.0)
 }
 
-/// A field kept raw when present, `null` included.
-fn present_raw<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&RawValue>::deserialize(deserializer).map(Some)
+/// A field that is kept verbatim in `extra` when present, `null` included.
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct FastChunkChoice<'a> {
+struct FastChunkChoice<'a> {
     #[serde(default)]
-    pub(crate) index: u32,
+    index: u32,
     #[serde(default, borrow)]
-    pub(crate) delta: Option<Obj<FastDelta<'a>>>,
+    delta: Option<Obj<FastDelta<'a>>>,
     #[serde(default, borrow)]
-    pub(crate) finish_reason: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    logprobs: Option<&'a RawValue>,
+    finish_reason: Option<Cow<'a, str>>,
+    #[serde(default)]
+    logprobs: Option<Value>,
 }
 
 /// Unknown fields of a delta are ignored by the lenient path too.
@@ -420,16 +418,10 @@ fn owned(text: Option<Cow<'_, str>>) -> Option<String> {
     text.map(Cow::into_owned)
 }
 
-fn raw_value(raw: Option<&RawValue>) -> Option<Value> {
-    raw.and_then(|raw| serde_json::from_str(raw.get()).ok())
-}
-
 impl From<FastChunk<'_>> for ChatChunk {
     fn from(fast: FastChunk<'_>) -> Self {
         let mut extra = Map::new();
-        if let Some(raw) = fast.obfuscation {
-            keep(&mut extra, "obfuscation", serde_json::from_str(raw.get()).ok());
-        }
+        keep(&mut extra, "obfuscation", fast.obfuscation);
         ChatChunk {
             id: fast.id.into_owned(),
             object: fast.object.into_owned(),
@@ -476,7 +468,7 @@ impl From<FastChunkChoice<'_>> for ChunkChoice {
             index: fast.index,
             delta: delta.unwrap_or_default(),
             finish_reason: finish_reason(fast.finish_reason.as_deref()),
-            logprobs: raw_value(fast.logprobs),
+            logprobs: fast.logprobs,
             extra: Map::new(),
         }
     }

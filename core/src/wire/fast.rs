@@ -37,6 +37,12 @@ fn chunk_ref(bytes: &[u8]) -> Option<FastChunk<'_>> {
     Some(fast.0)
 }
 
+/// The payload as text, checked once: reading JSON from a `&str` skips serde_json's check of every string
+/// and key, which is most of the checking (invalid UTF-8 goes to the lenient decoder, which replaces it).
+fn whole_text(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes).ok()
+}
+
 /// An object, and only an object: derived structs also accept an array of their fields in order, which
 /// the lenient decoder reads differently.
 pub(crate) struct Obj<T>(pub(crate) T);
@@ -163,7 +169,7 @@ pub(crate) struct ResponseTurn {
 /// A whole response's first choice in its usual shape, or `None` (decode the response in full then; a
 /// response without choices always goes that way, to tell an error body from an empty answer).
 pub(crate) fn response_turn(bytes: &[u8]) -> Option<ResponseTurn> {
-    let Obj(fast): Obj<TurnResponse> = serde_json::from_slice(bytes).ok()?;
+    let Obj(fast): Obj<TurnResponse> = serde_json::from_str(whole_text(bytes)?).ok()?;
     let choice = fast.choices.into_iter().next()?.0;
     let Choice { message, finish_reason, .. } =
         FastChoice { index: 0, message: choice.message, finish_reason: choice.finish_reason, logprobs: None }.into();
@@ -348,7 +354,7 @@ pub(crate) struct TurnChoice<'a> {
 
 /// One chunk in its usual shape, as a turn reads it, or `None` (decode it leniently then).
 pub(crate) fn turn_chunk(bytes: &[u8]) -> Option<TurnChunk<'_>> {
-    let fast: Obj<TurnChunk<'_>> = serde_json::from_slice(bytes).ok()?;
+    let fast: Obj<TurnChunk<'_>> = serde_json::from_str(whole_text(bytes)?).ok()?;
     Some(fast.0)
 }
 

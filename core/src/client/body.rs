@@ -1,5 +1,6 @@
 //! Reading a response body under the idle and total deadlines and the size limit.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -10,16 +11,22 @@ use tokio::time::{Instant, Sleep};
 
 use super::error::{ClientError, TimeoutPhase};
 
-type Inner = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+/// How many reads in a row may find bytes ready before the clock is read for the total deadline (a read
+/// that waits always reads it).
+const READY_READS_PER_CLOCK: u32 = 16;
 
 /// The body's bytes as they arrive, failing with `Timeout { Idle | Total }` or `TooLarge`.
 ///
 /// One lazy timer serves both limits: it sleeps until the earlier of the total deadline and the idle limit
-/// counted from the last bytes, and a chunk only notes the time it arrived; when the timer fires early
-/// (bytes came since) it is moved on. A long stream costs no timer work per chunk, and a request costs one
-/// timer registration however its body is read (each registration takes the runtime's timer lock).
+/// counted from the last bytes; when the timer fires early (bytes came since) it is moved on. A chunk reads
+/// no clock: the idle limit is counted from the first wait after bytes came, and a body whose reads never
+/// wait is checked against the total deadline every few reads. A long stream costs no timer work per chunk,
+/// and a request costs one timer registration however its body is read (each registration takes the
+/// runtime's timer lock).
 pub(crate) struct Body {
-    inner: Inner,
+    /// Read with `Response::chunk`, the shortest path to hyper's body (a stream or `http_body::Body` view
+    /// of it adds two boxed layers per read).
+    inner: reqwest::Response,
     idle: Option<Duration>,
     deadline: Option<Instant>,
     /// Made on the first read that has to wait (a body that is already there, the usual JSON answer, never
@@ -29,6 +36,8 @@ pub(crate) struct Body {
     /// the timer holds that waker already and is not polled again, which is most waits of a stream.
     timer_waker: Option<Waker>,
     last_activity: Instant,
+    /// Reads that found bytes since the clock was last read.
+    ready_reads: u32,
     received: u64,
     limit: u64,
     done: bool,
@@ -44,12 +53,13 @@ impl Body {
         timer: Option<Pin<Box<Sleep>>>,
     ) -> Self {
         Body {
-            inner: Box::pin(response.bytes_stream()),
+            inner: response,
             idle,
             deadline,
             timer,
             timer_waker: None,
             last_activity: Instant::now(),
+            ready_reads: 0,
             received: 0,
             limit,
             done: false,
@@ -78,26 +88,36 @@ impl Stream for Body {
         if self.done {
             return Poll::Ready(None);
         }
-        match self.inner.as_mut().poll_next(cx) {
-            Poll::Ready(Some(Ok(chunk))) => {
+        // `chunk` only waits for the body's next frame, so a read that is pending loses nothing when its
+        // future is dropped: the body keeps its state and the waker stays registered.
+        let read = {
+            let chunk = self.inner.chunk();
+            std::pin::pin!(chunk).poll(cx)
+        };
+        match read {
+            Poll::Ready(Ok(Some(chunk))) => {
                 self.received = self.received.saturating_add(chunk.len() as u64);
                 if self.received > self.limit {
                     let limit = self.limit;
                     return self.fail(ClientError::TooLarge { limit });
                 }
-                let now = Instant::now();
+                self.ready_reads += 1;
                 // A body that never makes the reader wait must still meet the total deadline.
-                if self.deadline.is_some_and(|at| now >= at) {
-                    return self.fail(ClientError::Timeout { phase: TimeoutPhase::Total });
+                if self.ready_reads >= READY_READS_PER_CLOCK {
+                    self.ready_reads = 0;
+                    let now = Instant::now();
+                    if self.deadline.is_some_and(|at| now >= at) {
+                        return self.fail(ClientError::Timeout { phase: TimeoutPhase::Total });
+                    }
+                    self.last_activity = now;
                 }
-                self.last_activity = now;
                 Poll::Ready(Some(Ok(chunk)))
             }
-            Poll::Ready(Some(Err(error))) => {
+            Poll::Ready(Err(error)) => {
                 let error = super::transport_error(&error);
                 self.fail(error)
             }
-            Poll::Ready(None) => {
+            Poll::Ready(Ok(None)) => {
                 self.done = true;
                 Poll::Ready(None)
             }
@@ -112,6 +132,12 @@ impl Stream for Body {
 impl Body {
     /// The read has to wait: arms the timer for the earlier limit, or reports the limit that has passed.
     fn wait(&mut self, cx: &mut Context<'_>) -> Option<TimeoutPhase> {
+        let now = Instant::now();
+        if self.ready_reads > 0 {
+            // Bytes came since the last wait: the quiet time starts now.
+            self.ready_reads = 0;
+            self.last_activity = now;
+        }
         // An idle timeout too large to represent means none.
         let quiet_until = self.idle.and_then(|idle| self.last_activity.checked_add(idle));
         let due = match (self.deadline, quiet_until) {
@@ -125,7 +151,6 @@ impl Body {
             timer.as_mut().reset(due);
             self.timer_waker = None;
         }
-        let now = Instant::now();
         if timer.deadline() > now && self.timer_waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
             return None;
         }

@@ -188,6 +188,9 @@ impl Decoder {
                     self.pos += 1;
                 }
             }
+            if self.usual_event() {
+                return Ok(Some(self.dispatch()));
+            }
             let rest = &self.read[self.pos..];
             let Some(at) = memchr::memchr2(b'\n', b'\r', rest) else {
                 // An unfinished line: it must still fit the event.
@@ -217,6 +220,28 @@ impl Decoder {
                 Err(error) => return Err(error),
             }
         }
+    }
+
+    /// The usual event, whole at the start of the unread part of the read with nothing before it: one
+    /// `data:` line ended by LF LF. It is what the line-by-line rules make of it, found with one search.
+    /// Returns whether it took one (then it is the event to dispatch).
+    fn usual_event(&mut self) -> bool {
+        if !self.partial.is_empty() || self.first_line || self.event.len != 0 || self.event.data_lines != 0 {
+            return false;
+        }
+        let rest = &self.read[self.pos..];
+        let Some(line) = rest.strip_prefix(b"data:") else { return false };
+        let Some(at) = memchr::memchr2(b'\n', b'\r', line) else { return false };
+        if line[at] != b'\n' || line.get(at + 1) != Some(&b'\n') || 5 + at > self.max_event_bytes {
+            return false;
+        }
+        let skip = usize::from(line.first() == Some(&b' '));
+        let start = self.pos + 5;
+        self.event.in_read = Some(start + skip.min(at)..start + at);
+        self.event.data_lines = 1;
+        self.event.len = 5 + at;
+        self.pos = start + at + 2;
+        true
     }
 
     /// The event the last [`Decoder::next_event`] handed out, again (until the next call).

@@ -1,6 +1,5 @@
 //! The accumulation algorithm of §1.3 (normative; covers Q5–Q12, Q15, Q23–Q25, Q3).
 
-use std::collections::HashMap;
 
 use crate::client::ClientError;
 use crate::stream::{Completion, DEFAULT_MAX_TOOL_CALLS, DeltaPart, TOO_MANY_TOOL_CALLS};
@@ -41,16 +40,15 @@ pub struct Accumulator {
     content: Option<String>,
     refusal: Option<String>,
     reasoning: Option<String>,
+    /// The calls in the order they were opened. A fragment's slot is found by a search from the end (the
+    /// latest slot opened for its `index`, or holding its id): turns hold a few calls, fragments almost always
+    /// continue the last one, and the search is bounded by `max_tool_calls`; no map is built or hashed.
     slots: Vec<Slot>,
-    /// The latest slot opened for each `index`.
-    by_index: HashMap<u32, usize>,
-    /// The latest slot holding each id (for fragments without an index, Q8).
-    by_id: HashMap<String, usize>,
     max_tool_calls: usize,
     finish_reason: Option<FinishReason>,
     /// The usage to report; Q24: the last non-null one wins, `x_groq.usage` only while no other came. One
     /// slot rather than two keeps the accumulator (moved with its stream) small.
-    usage: Option<Usage>,
+    usage: Option<Box<Usage>>,
     usage_from_groq: bool,
 }
 
@@ -63,8 +61,6 @@ impl Default for Accumulator {
             refusal: None,
             reasoning: None,
             slots: Vec::new(),
-            by_index: HashMap::new(),
-            by_id: HashMap::new(),
             max_tool_calls: DEFAULT_MAX_TOOL_CALLS,
             finish_reason: None,
             usage: None,
@@ -75,6 +71,8 @@ impl Default for Accumulator {
 
 #[derive(Clone, Debug, Default)]
 struct Slot {
+    /// The `index` it was opened for.
+    index: Option<u32>,
     id: String,
     name: String,
     arguments: String,
@@ -113,12 +111,12 @@ impl Accumulator {
         self.note_origin(&chunk.id, &chunk.model);
         // Q24: the last non-null usage wins; `x_groq.usage` is the fallback.
         if let Some(usage) = &chunk.usage {
-            self.usage = Some(usage.clone());
+            self.usage = Some(Box::new(usage.clone()));
             self.usage_from_groq = false;
         } else if let Some(usage) = chunk.x_groq.as_ref().and_then(|x| x.usage.as_ref())
             && (self.usage.is_none() || self.usage_from_groq)
         {
-            self.usage = Some(usage.clone());
+            self.usage = Some(Box::new(usage.clone()));
             self.usage_from_groq = true;
         }
         for choice in chunk.choices.iter().filter(|c| c.index == 0) {
@@ -159,7 +157,7 @@ impl Accumulator {
     ) -> Result<(), ClientError> {
         self.note_origin(&chunk.id, &chunk.model);
         if let Some(usage) = chunk.take_usage() {
-            self.usage = Some(usage);
+            self.usage = Some(Box::new(usage));
             self.usage_from_groq = false;
         }
         for Obj(choice) in chunk.choices.iter().filter(|c| c.0.index == 0) {
@@ -299,7 +297,7 @@ impl Accumulator {
         Completion {
             message,
             finish_reason: self.finish_reason.unwrap_or(FinishReason::Stop),
-            usage: self.usage,
+            usage: self.usage.map(|usage| *usage),
             id: self.id,
             model: self.model,
         }
@@ -325,7 +323,7 @@ impl Accumulator {
         let id = id.filter(|id| !id.is_empty());
         let name = name.filter(|n| !n.is_empty());
         let pos = match index {
-            Some(index) => match self.by_index.get(&index).copied() {
+            Some(index) => match self.slots.iter().rposition(|slot| slot.index == Some(index)) {
                 // Q9: a new id on an occupied index opens a new call.
                 Some(pos) if id.is_some_and(|id| !self.slots[pos].id.is_empty() && self.slots[pos].id != id) => {
                     self.open(Some(index))?
@@ -334,7 +332,7 @@ impl Accumulator {
                 None => self.open(Some(index))?,
             },
             // Q8: no index.
-            None => match id.and_then(|id| self.by_id.get(id).copied()) {
+            None => match id.and_then(|id| self.slots.iter().rposition(|slot| slot.id == id)) {
                 Some(pos) => pos,
                 None if id.is_some() || name.is_some() || self.slots.is_empty() => self.open(None)?,
                 None => self.slots.len() - 1,
@@ -345,9 +343,6 @@ impl Accumulator {
             && slot.id.is_empty()
         {
             slot.id = id.to_owned();
-            // The latest slot with an id wins, as a search from the end would find it.
-            let latest = self.by_id.entry(id.to_owned()).or_insert(pos);
-            *latest = (*latest).max(pos);
         }
         if let Some(name) = name {
             // Rule 3 (Q11): a repeated name is ignored; a split name (Gemini) is appended.
@@ -378,10 +373,7 @@ impl Accumulator {
             });
         }
         let pos = self.slots.len();
-        self.slots.push(Slot::default());
-        if let Some(index) = index {
-            self.by_index.insert(index, pos);
-        }
+        self.slots.push(Slot { index, ..Slot::default() });
         Ok(pos)
     }
 }

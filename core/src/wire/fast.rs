@@ -326,8 +326,9 @@ pub(crate) struct TurnChunk<'a> {
     pub(crate) model: Cow<'a, str>,
     #[serde(default, borrow)]
     pub(crate) choices: Vec<Obj<TurnChoice<'a>>>,
+    /// Boxed: one chunk of a turn has it, and every chunk is moved on its way out of the decoder.
     #[serde(default)]
-    usage: Option<Obj<FastUsage>>,
+    usage: Option<Box<Obj<FastUsage>>>,
     #[serde(default)]
     #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
     object: AnyStr,
@@ -348,7 +349,7 @@ pub(crate) struct TurnChunk<'a> {
 impl TurnChunk<'_> {
     /// The chunk's usage, when it has one, taken out.
     pub(crate) fn take_usage(&mut self) -> Option<Usage> {
-        self.usage.take().map(|Obj(usage)| usage.into())
+        self.usage.take().map(|usage| usage.0.into())
     }
 }
 

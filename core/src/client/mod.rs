@@ -182,28 +182,19 @@ impl Client {
         decode: fn(&[u8]) -> Result<T, ClientError>,
     ) -> Result<T, ClientError> {
         let body = self.encode(request, false)?;
-        let mut attempt = 0;
-        loop {
-            let deadline = self.deadline();
-            let (error, should_retry) = match self.send(&body, deadline, false).await {
-                Ok((response, timer)) => {
-                    let limit = self.inner.max_response_bytes;
-                    match Body::new(response, self.inner.idle_timeout, deadline, limit, timer).collect().await {
-                        Ok(bytes) => return decode(&bytes),
-                        Err(error) => (error, None),
-                    }
-                }
-                Err(failure) => failure,
-            };
-            match self.inner.retry.delay(attempt, &error, should_retry) {
-                Some(wait) => {
-                    tracing::debug!(%error, attempt, ?wait, "retrying chat request");
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                None => return Err(error),
-            }
-        }
+        let bytes = self
+            .retrying("chat request", || async {
+                let deadline = self.deadline();
+                let (response, timer) = self.send(&body, deadline, false).await?;
+                // A body cut short is retried too: nothing of it was handed out.
+                let limit = self.inner.max_response_bytes;
+                Body::new(response, self.inner.idle_timeout, deadline, limit, timer)
+                    .collect()
+                    .await
+                    .map_err(|e| (e, None))
+            })
+            .await?;
+        decode(&bytes)
     }
 
     /// Sends `request` with `stream: true` (and `stream_options.include_usage` where the profile allows) up
@@ -213,36 +204,47 @@ impl Client {
     /// Retries per the [`RetryPolicy`] until the response status is known; never after that (L18).
     pub(crate) async fn open_stream(&self, request: &ChatRequest) -> Result<Opened, ClientError> {
         let body = self.encode(request, true)?;
-        let mut attempt = 0;
+        let (response, timer, deadline) = self
+            .retrying("chat stream request", || async {
+                let deadline = self.deadline();
+                let (response, timer) = self.send(&body, deadline, true).await?;
+                Ok((response, timer, deadline))
+            })
+            .await?;
+        let limit = self.inner.max_response_bytes;
+        let max_event_bytes = self.inner.max_event_bytes;
+        let is_json = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().starts_with("application/json"));
+        let body = Body::new(response, self.inner.idle_timeout, deadline, limit, timer);
+        if is_json {
+            // A server that ignores `stream: true` (or reports an error as JSON in a 200) answers with a plain
+            // body: decode it and hand it on whole.
+            let response = Box::new(decode_response(&body.collect().await?)?);
+            return Ok(Opened::Whole { response, max_event_bytes });
+        }
+        Ok(Opened::Events { body, max_event_bytes })
+    }
+
+    /// Runs `attempt` until it succeeds or the [`RetryPolicy`] gives up on its failure (which comes with the
+    /// server's `x-should-retry`, if any), sleeping the policy's delay between attempts.
+    async fn retrying<T, F, Fut>(&self, what: &str, mut attempt: F) -> Result<T, ClientError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, (ClientError, Option<bool>)>>,
+    {
+        let mut attempts = 0;
         loop {
-            let deadline = self.deadline();
-            match self.send(&body, deadline, true).await {
-                Ok((response, timer)) => {
-                    let limit = self.inner.max_response_bytes;
-                    let max_event_bytes = self.inner.max_event_bytes;
-                    let is_json = response
-                        .headers()
-                        .get(CONTENT_TYPE)
-                        .and_then(|v| v.to_str().ok())
-                        .is_some_and(|v| v.trim_start().starts_with("application/json"));
-                    let body = Body::new(response, self.inner.idle_timeout, deadline, limit, timer);
-                    if is_json {
-                        // A server that ignores `stream: true` (or reports an error as JSON in a 200) answers with a
-                        // plain body: decode it and hand it on whole.
-                        let response = Box::new(decode_response(&body.collect().await?)?);
-                        return Ok(Opened::Whole { response, max_event_bytes });
-                    }
-                    return Ok(Opened::Events { body, max_event_bytes });
-                }
-                Err((error, should_retry)) => match self.inner.retry.delay(attempt, &error, should_retry) {
-                    Some(wait) => {
-                        tracing::debug!(%error, attempt, ?wait, "retrying chat stream request");
-                        tokio::time::sleep(wait).await;
-                        attempt += 1;
-                    }
-                    None => return Err(error),
-                },
-            }
+            let (error, should_retry) = match attempt().await {
+                Ok(value) => return Ok(value),
+                Err(failure) => failure,
+            };
+            let Some(wait) = self.inner.retry.delay(attempts, &error, should_retry) else { return Err(error) };
+            tracing::debug!(%error, attempt = attempts, ?wait, "retrying {what}");
+            tokio::time::sleep(wait).await;
+            attempts += 1;
         }
     }
 

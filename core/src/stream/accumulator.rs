@@ -1,6 +1,5 @@
 //! The accumulation algorithm of §1.3 (normative; covers Q5–Q12, Q15, Q23–Q25, Q3).
 
-
 use crate::client::ClientError;
 use crate::stream::{Completion, DEFAULT_MAX_TOOL_CALLS, DeltaPart, TOO_MANY_TOOL_CALLS};
 use crate::wire::fast::{Obj, ResponseTurn, TurnChunk, finish_reason};

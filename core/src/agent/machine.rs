@@ -347,10 +347,17 @@ impl Agent {
             match answer {
                 Some(Answer::Tool { record }) => {
                     let failed = record.outcome.counts_as_failure();
-                    let failures = state.failures.entry(record.name.clone()).or_insert(0);
-                    *failures = if failed { *failures + 1 } else { 0 };
-                    if failed && *failures > budget && budget_exceeded.is_none() {
-                        let (tool, failures, last_error) = (record.name.clone(), *failures, record.result.clone());
+                    // A success resets the count, which is no entry at all: the usual run never touches the map.
+                    let failures = if failed {
+                        let failures = state.failures.entry(record.name.clone()).or_insert(0);
+                        *failures += 1;
+                        *failures
+                    } else {
+                        state.failures.remove(&record.name);
+                        0
+                    };
+                    if failed && failures > budget && budget_exceeded.is_none() {
+                        let (tool, last_error) = (record.name.clone(), record.result.clone());
                         budget_exceeded = Some(Exhausted { tool, failures, last_error });
                     }
                     state.transcript.messages.push(Message::tool(record.id.clone(), record.result.clone()));

@@ -22,7 +22,11 @@ use crate::wire::{
 /// turn, on an in-band error (`{"error":...}` data, `event: error`, `finish_reason: "error"`) or when the
 /// body ends before the turn does (§1.4). Comments, keep-alives, empty data and chunks with neither choices
 /// nor usage (Azure's filter preamble, Q25) are skipped. After an error, the stream ends.
-pub struct ChatStream {
+pub struct ChatStream(Box<Parts>);
+
+/// A stream's state, boxed: a stream is moved through a few layers of futures on its way to its reader, and
+/// a pointer is what they copy.
+struct Parts {
     body: SseBody,
     acc: Accumulator,
     /// A whole answer to hand out as the only chunk (a server that answered JSON to a stream request).
@@ -32,7 +36,7 @@ pub struct ChatStream {
 
 impl fmt::Debug for ChatStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChatStream").field("done", &self.done).finish_non_exhaustive()
+        f.debug_struct("ChatStream").field("done", &self.0.done).finish_non_exhaustive()
     }
 }
 
@@ -78,13 +82,18 @@ impl ChatStream {
     where
         S: Stream<Item = Result<Bytes, ClientError>> + Send + 'static,
     {
-        ChatStream { body: SseBody::new(bytes, max_event_bytes), acc: Accumulator::new(), ready: None, done: false }
+        ChatStream(Box::new(Parts {
+            body: SseBody::new(bytes, max_event_bytes),
+            acc: Accumulator::new(),
+            ready: None,
+            done: false,
+        }))
     }
 
     /// A stream of one chunk holding a whole non-stream response.
     fn from_response(response: ChatResponse, max_event_bytes: usize) -> Self {
         let mut stream = Self::from_bytes(futures::stream::empty(), max_event_bytes);
-        stream.ready = Some(Box::new(response_chunk(response)));
+        stream.0.ready = Some(Box::new(response_chunk(response)));
         stream
     }
 
@@ -92,29 +101,29 @@ impl ChatStream {
     /// a fragment opening one more ends the stream with a [`ClientError::Stream`] whose code is
     /// [`TOO_MANY_TOOL_CALLS`](crate::stream::TOO_MANY_TOOL_CALLS), carrying the calls within the limit.
     pub fn max_tool_calls(mut self, limit: usize) -> Self {
-        self.acc.set_max_tool_calls(limit);
+        self.0.acc.set_max_tool_calls(limit);
         self
     }
 
-    /// [`max_tool_calls`](Self::max_tool_calls) in place (a stream is large: moving it costs a copy).
+    /// [`max_tool_calls`](Self::max_tool_calls) in place.
     pub(crate) fn limit_tool_calls(&mut self, limit: usize) {
-        self.acc.set_max_tool_calls(limit);
+        self.0.acc.set_max_tool_calls(limit);
     }
 
     /// The turn, once [`poll_parts`](Self::poll_parts) has reported its end (the rest of the body is not read).
     pub(crate) fn take_completion(&mut self) -> Result<Completion, ClientError> {
-        std::mem::take(&mut self.acc).finish()
+        std::mem::take(&mut self.0.acc).finish()
     }
 
     /// What has arrived so far, as a turn.
     pub fn partial(&self) -> Completion {
-        self.acc.partial()
+        self.0.acc.partial()
     }
 
     /// Reads the rest of the stream and returns the whole turn.
     pub async fn completion(mut self) -> Result<Completion, ClientError> {
         while futures::future::poll_fn(|cx| self.poll_parts(cx, &mut |_| {})).await?.is_some() {}
-        self.acc.finish()
+        self.0.acc.finish()
     }
 
     /// Reads the next chunk and hands each piece of its choice 0 to `on_part`, without building a
@@ -140,54 +149,54 @@ impl ChatStream {
         owned: bool,
         on_part: &mut dyn FnMut(DeltaPart<'_>),
     ) -> Poll<Result<Polled, ClientError>> {
-        if self.done {
+        if self.0.done {
             return Poll::Ready(Ok(Polled::End));
         }
-        if let Some(chunk) = self.ready.take() {
+        if let Some(chunk) = self.0.ready.take() {
             // A whole answer: the only chunk, then the end.
-            self.done = true;
-            self.acc.push_chunk(&chunk, on_part)?;
+            self.0.done = true;
+            self.0.acc.push_chunk(&chunk, on_part)?;
             return Poll::Ready(Ok(Polled::Chunk(owned.then_some(chunk))));
         }
-        let result = match self.body.poll_data(cx) {
+        let result = match self.0.body.poll_data(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(result) => result,
         };
         let outcome = match result {
             Ok(Data::Chunk(data)) if owned => decode_owned(data).and_then(|chunk| {
-                self.acc.push_chunk(&chunk, on_part)?;
+                self.0.acc.push_chunk(&chunk, on_part)?;
                 // Azure's filter preamble and other chunks with nothing in them are not worth handing out.
                 let empty = chunk.choices.is_empty() && chunk.usage.is_none() && chunk.x_groq.is_none();
                 Ok(Polled::Chunk((!empty).then(|| Box::new(chunk))))
             }),
             Ok(Data::Chunk(data)) => match turn_chunk(data) {
-                Some(chunk) => self.acc.push_fast(chunk, on_part).map(|()| Polled::Chunk(None)),
+                Some(chunk) => self.0.acc.push_fast(chunk, on_part).map(|()| Polled::Chunk(None)),
                 None => decode_owned(data)
-                    .and_then(|chunk| self.acc.push_chunk(&chunk, on_part))
+                    .and_then(|chunk| self.0.acc.push_chunk(&chunk, on_part))
                     .map(|()| Polled::Chunk(None)),
             },
             Ok(Data::Done) => Ok(Polled::End),
             Ok(Data::InBand(body)) => {
                 let retryable = in_band_retryable(body.code.as_deref());
-                Err(stream_error(&self.acc, body.message, body.code, retryable))
+                Err(stream_error(&self.0.acc, body.message, body.code, retryable))
             }
-            Ok(Data::Eof) if self.acc.has_finish_reason() || self.acc.has_complete_tool_calls() => {
+            Ok(Data::Eof) if self.0.acc.has_finish_reason() || self.0.acc.has_complete_tool_calls() => {
                 // Q34: a finish reason (or Q3: complete tool calls) makes the turn whole without `[DONE]`.
                 Ok(Polled::End)
             }
             Ok(Data::Eof) => Err(stream_error(
-                &self.acc,
+                &self.0.acc,
                 "the stream ended before the turn was complete (no finish_reason and no [DONE])".to_owned(),
                 None,
                 true,
             )),
             Err(ClientError::Connect { message }) => {
-                Err(stream_error(&self.acc, format!("the connection broke: {message}"), None, true))
+                Err(stream_error(&self.0.acc, format!("the connection broke: {message}"), None, true))
             }
             Err(error) => Err(error),
         };
         if !matches!(outcome, Ok(Polled::Chunk(_))) {
-            self.done = true;
+            self.0.done = true;
         }
         Poll::Ready(outcome)
     }

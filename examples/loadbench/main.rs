@@ -131,13 +131,8 @@ impl Side {
                 let client = Client::builder()
                     .base_url(base_url)
                     .api_key("sk-bench")
-                    .header("x-bench-side", "toolsmith");
-                let client = if std::env::var_os("BENCH_NO_TIMEOUTS").is_some() {
-                    client.idle_timeout(None).total_timeout(None).connect_timeout(None)
-                } else {
-                    client
-                };
-                let client = client.build()?;
+                    .header("x-bench-side", "toolsmith")
+                    .build()?;
                 let builder = Agent::builder(client, model).instructions(INSTRUCTIONS);
                 let builder = match tool {
                     ToolKind::Async => builder.tool(async_tool::add),

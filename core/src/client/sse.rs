@@ -15,7 +15,8 @@
 //! - Every byte is looked at a bounded number of times (line ends are found with `memchr`; a partial line is
 //!   only ever appended to), so the cost is linear whatever the cuts; one event longer than the limit fails
 //!   with [`ClientError::TooLarge`] wherever the reads cut it, before it is buffered further.
-//! - The usual event (one `data` line inside one read) is handed out as a slice of the read: no copy.
+//! - The usual event (one `data` line inside one read) is handed out as a slice of the read: no copy; when
+//!   it starts where the last one ended and ends in LF LF, it is found with one search.
 //!
 //! What an event stream decodes to does not depend on where the reads were cut (property tests in
 //! `core/tests/sse_decoder.rs`, fuzz target `fuzz/fuzz_targets/sse_decoder.rs`).

@@ -22,7 +22,7 @@ use super::{
 
 /// A whole response in its usual shape, or `None` (decode it leniently then).
 pub(crate) fn response(bytes: &[u8]) -> Option<ChatResponse> {
-    let fast: Obj<FastResponse> = serde_json::from_slice(bytes).ok()?;
+    let fast: Obj<FastResponse> = serde_json::from_str(whole_text(bytes)?).ok()?;
     Some(fast.0.into())
 }
 
@@ -32,7 +32,7 @@ pub(crate) fn chunk(bytes: &[u8]) -> Option<ChatChunk> {
 }
 
 fn chunk_ref(bytes: &[u8]) -> Option<FastChunk<'_>> {
-    let fast: Obj<FastChunk<'_>> = serde_json::from_slice(bytes).ok()?;
+    let fast: Obj<FastChunk<'_>> = serde_json::from_str(whole_text(bytes)?).ok()?;
     Some(fast.0)
 }
 

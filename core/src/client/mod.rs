@@ -319,6 +319,10 @@ impl Client {
 }
 
 /// A stream request's response, once its status said yes.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made once per request and unpacked at once; boxing the body would cost an allocation per request"
+)]
 pub(crate) enum Opened {
     /// An event stream (the usual answer).
     Events { body: Body, max_event_bytes: usize },

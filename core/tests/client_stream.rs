@@ -302,6 +302,27 @@ async fn l19_keepalive_comments_reset_idle_but_not_total() {
 }
 
 #[tokio::test]
+async fn an_endless_body_that_never_makes_its_reader_wait_still_meets_the_total_deadline() {
+    // The server writes far more than the reader takes in before the deadline, so every read finds bytes
+    // ready and no timer is ever waited on: the deadline is checked on the reads themselves.
+    let event = format!("data: {}\n\n", text_chunk("x"));
+    let server = Server::one(Reply::stream(vec![Piece::Bytes(event.repeat(20_000).into_bytes())])).await;
+    let client = client_with(&server, |b| b.total_timeout(std::time::Duration::from_millis(300)));
+    let started = std::time::Instant::now();
+    let mut stream = client.chat_stream(&request()).await.unwrap();
+    let error = loop {
+        match stream.next().await {
+            Some(Ok(_)) => tokio::time::sleep(std::time::Duration::from_millis(1)).await,
+            Some(Err(error)) => break error,
+            None => panic!("the stream ended without meeting its deadline"),
+        }
+    };
+    assert!(matches!(error, ClientError::Timeout { phase: TimeoutPhase::Total }), "{error:?}");
+    // 20,000 events at 1 ms each would take 20 s; the check comes within 64 KiB of reads (about 650 events).
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
 async fn stream_size_limit() {
     let body = sse_of(&(0..200).map(|_| text_chunk(&"x".repeat(100))).collect::<Vec<_>>());
     let server = Server::one(Reply::sse(&body)).await;

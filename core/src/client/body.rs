@@ -11,16 +11,18 @@ use tokio::time::{Instant, Sleep};
 
 use super::error::{ClientError, TimeoutPhase};
 
-/// How many reads in a row may find bytes ready before the clock is read for the total deadline (a read
-/// that waits always reads it).
+/// How many reads in a row, or bytes, may find the body ready before the clock is read for the total
+/// deadline (a read that waits always reads it): a body that never makes its reader wait overruns the
+/// deadline by at most the time its reader takes over that much.
 const READY_READS_PER_CLOCK: u32 = 16;
+const READY_BYTES_PER_CLOCK: u64 = 64 * 1024;
 
 /// The body's bytes as they arrive, failing with `Timeout { Idle | Total }` or `TooLarge`.
 ///
 /// One lazy timer serves both limits: it sleeps until the earlier of the total deadline and the idle limit
 /// counted from the last bytes; when the timer fires early (bytes came since) it is moved on. A chunk reads
 /// no clock: the idle limit is counted from the first wait after bytes came, and a body whose reads never
-/// wait is checked against the total deadline every few reads. A long stream costs no timer work per chunk,
+/// wait is checked against the total deadline every few reads or 64 KiB. A long stream costs no timer work per chunk,
 /// and a request costs one timer registration however its body is read (each registration takes the
 /// runtime's timer lock).
 pub(crate) struct Body {
@@ -36,8 +38,9 @@ pub(crate) struct Body {
     /// the timer holds that waker already and is not polled again, which is most waits of a stream.
     timer_waker: Option<Waker>,
     last_activity: Instant,
-    /// Reads that found bytes since the clock was last read.
+    /// Reads that found bytes since the clock was last read, and their bytes.
     ready_reads: u32,
+    ready_bytes: u64,
     received: u64,
     limit: u64,
     done: bool,
@@ -60,6 +63,7 @@ impl Body {
             timer_waker: None,
             last_activity: Instant::now(),
             ready_reads: 0,
+            ready_bytes: 0,
             received: 0,
             limit,
             done: false,
@@ -102,9 +106,10 @@ impl Stream for Body {
                     return self.fail(ClientError::TooLarge { limit });
                 }
                 self.ready_reads += 1;
+                self.ready_bytes += chunk.len() as u64;
                 // A body that never makes the reader wait must still meet the total deadline.
-                if self.ready_reads >= READY_READS_PER_CLOCK {
-                    self.ready_reads = 0;
+                if self.ready_reads >= READY_READS_PER_CLOCK || self.ready_bytes >= READY_BYTES_PER_CLOCK {
+                    (self.ready_reads, self.ready_bytes) = (0, 0);
                     let now = Instant::now();
                     if self.deadline.is_some_and(|at| now >= at) {
                         return self.fail(ClientError::Timeout { phase: TimeoutPhase::Total });
@@ -135,7 +140,7 @@ impl Body {
         let now = Instant::now();
         if self.ready_reads > 0 {
             // Bytes came since the last wait: the quiet time starts now.
-            self.ready_reads = 0;
+            (self.ready_reads, self.ready_bytes) = (0, 0);
             self.last_activity = now;
         }
         // An idle timeout too large to represent means none.

@@ -117,7 +117,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The longest silence allowed between two body bytes (`None`: no limit).
+    /// The longest silence allowed between two body bytes (`None`: no limit), counted from when the reader
+    /// next waits for bytes.
     pub fn idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.idle_timeout = timeout.into();
         self

@@ -249,6 +249,29 @@ async fn run_timeout_keeps_the_streamed_part_of_the_turn() {
 }
 
 #[tokio::test]
+async fn run_timeout_ends_a_streamed_turn_whose_events_never_make_the_run_wait() {
+    // Far more events than the reader takes in before the deadline, all written at once: every read of the
+    // body finds bytes ready, so the run only ever yields to spend its budget, and the deadline is looked at
+    // there. (The client has no total timeout of its own here.)
+    let event = format!("data: {}\n\n", json!({"choices": [{"index": 0, "delta": {"content": "x"}}]}));
+    let server = server(vec![Reply::raw_sse(vec![Bytes::from(event.repeat(20_000))])]).await;
+    let client = Client::builder().base_url(server.base_url()).api_key("k").total_timeout(None).build().unwrap();
+    let agent = Agent::builder(client, "test").run_timeout(Duration::from_millis(300)).build();
+    let started = Instant::now();
+    let mut events = agent.stream("flood");
+    let error = loop {
+        match events.next().await.expect("an error before the end") {
+            // 20,000 events at 1 ms each would take 20 s.
+            Ok(_) => tokio::time::sleep(Duration::from_millis(1)).await,
+            Err(error) => break error,
+        }
+    };
+    assert!(matches!(error, Error::RunTimeout { .. }), "{error:?}");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(error.partial().is_some_and(|partial| !partial.message.text().is_empty()));
+}
+
+#[tokio::test]
 async fn usage_limits_stop_a_looping_model_before_the_next_request() {
     let again = || Reply::tool_calls(vec![call("", "add", r#"{"a":1,"b":1}"#)]).usage(100, 10);
     let server = server(vec![again(), again(), again(), again()]).await;

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use futures::future::Either;
 use tokio::time::{Instant, Sleep};
@@ -64,11 +65,14 @@ impl Deadline {
     }
 
     /// `future`'s output, or `None` once the deadline has passed.
+    ///
+    /// The deadline is looked at first on every poll: a future that never waits but yields to the runtime
+    /// (it spent its task's budget) is then still stopped, since each poll starts on a fresh budget.
     pub(crate) async fn race<T>(&mut self, future: impl Future<Output = T>) -> Option<T> {
         let Some(sleep) = &mut self.0 else { return Some(future.await) };
-        match futures::future::select(std::pin::pin!(future), sleep.as_mut()).await {
-            Either::Left((output, _)) => Some(output),
-            Either::Right(_) => None,
+        match futures::future::select(sleep.as_mut(), std::pin::pin!(future)).await {
+            Either::Left(_) => None,
+            Either::Right((output, _)) => Some(output),
         }
     }
 }
@@ -128,22 +132,39 @@ async fn turn(
         }),
         _ => {}
     };
-    loop {
-        let polled = deadline.race(futures::future::poll_fn(|cx| stream.poll_parts(cx, &mut forward))).await;
-        // Whatever had arrived goes with a failure (never into the history).
-        let partial = |stream: &ChatStream| received.then(|| stream.partial());
-        match polled {
-            None => return Err(TurnFailure::Deadline { partial: partial(&stream) }),
-            Some(Ok(None)) => break,
-            Some(Ok(Some(()))) => received = true,
-            Some(Err(source)) => return Err(TurnFailure::Client { source, partial: partial(&stream) }),
-        }
-        // Chunks already buffered are ready without touching the socket, which is what spends the task's
-        // budget: spend it per chunk, so a flood of buffered events yields to the runtime's other tasks.
-        tokio::task::consume_budget().await;
+    // One future reads the whole turn, raced once against the deadline: the deadline is looked at whenever
+    // the reading waits (for the socket, or for the budget below), not once per chunk.
+    let read = futures::future::poll_fn(|cx| read_turn(cx, &mut stream, &mut forward, &mut received));
+    let read = deadline.race(read).await;
+    // Whatever had arrived goes with a failure (never into the history).
+    let partial = |stream: &ChatStream| received.then(|| stream.partial());
+    match read {
+        None => return Err(TurnFailure::Deadline { partial: partial(&stream) }),
+        Some(Err(source)) => return Err(TurnFailure::Client { source, partial: partial(&stream) }),
+        Some(Ok(())) => {}
     }
     // The stream accumulated every chunk it read: the turn is folded once, there.
     Ok(stream.take_completion()?)
+}
+
+/// Reads `stream` to the end of its turn, forwarding each piece.
+fn read_turn(
+    cx: &mut Context<'_>,
+    stream: &mut ChatStream,
+    forward: &mut dyn FnMut(DeltaPart<'_>),
+    received: &mut bool,
+) -> Poll<Result<(), ClientError>> {
+    loop {
+        // Chunks already buffered are ready without touching the socket, which is what spends the task's
+        // budget: spend it per chunk, so a flood of buffered events yields to the runtime's other tasks.
+        let budget = std::task::ready!(tokio::task::coop::poll_proceed(cx));
+        match std::task::ready!(stream.poll_parts(cx, forward)) {
+            Ok(Some(())) => *received = true,
+            Ok(None) => return Poll::Ready(Ok(())),
+            Err(source) => return Poll::Ready(Err(source)),
+        }
+        budget.made_progress();
+    }
 }
 
 /// The history, lent to a request; given back when dropped, so a cancelled request loses nothing.

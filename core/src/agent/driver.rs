@@ -68,7 +68,7 @@ async fn steps(agent: &Agent, state: &mut RunState, events: Option<&EventQueue>)
                 }
             }
             Step::Tools(calls) => {
-                let finished = deadline.race(run_calls(agent, state, calls, events)).await;
+                let finished = deadline.race(std::pin::pin!(run_calls(agent, state, calls, events))).await;
                 match finished {
                     Some(Ok(())) => {}
                     Some(Err(source)) => return Err(agent.invalid_state(state, source)),

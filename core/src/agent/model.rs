@@ -2,10 +2,9 @@
 //! the time of the call, never copied.
 
 use std::future::Future;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::task::{Context, Poll};
 
-use futures::future::Either;
 use tokio::time::{Instant, Sleep};
 use tracing::Instrument;
 
@@ -67,13 +66,18 @@ impl Deadline {
     /// `future`'s output, or `None` once the deadline has passed.
     ///
     /// The deadline is looked at first on every poll: a future that never waits but yields to the runtime
-    /// (it spent its task's budget) is then still stopped, since each poll starts on a fresh budget.
-    pub(crate) async fn race<T>(&mut self, future: impl Future<Output = T>) -> Option<T> {
+    /// (it spent its task's budget) is then still stopped, since each poll starts on a fresh budget. The
+    /// future comes pinned by the caller: taken by value, it would be stored twice in this function's state
+    /// (as the argument and as the pinned local), and every effect's future is large.
+    pub(crate) async fn race<F: Future>(&mut self, mut future: Pin<&mut F>) -> Option<F::Output> {
         let Some(sleep) = &mut self.0 else { return Some(future.await) };
-        match futures::future::select(sleep.as_mut(), std::pin::pin!(future)).await {
-            Either::Left(_) => None,
-            Either::Right((output, _)) => Some(output),
-        }
+        futures::future::poll_fn(|cx| {
+            if sleep.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(None);
+            }
+            future.as_mut().poll(cx).map(Some)
+        })
+        .await
     }
 }
 
@@ -113,10 +117,10 @@ async fn turn(
 ) -> Result<Completion, TurnFailure> {
     let client = &agent.inner.client;
     let Some(events) = events else {
-        let completion = deadline.race(client.complete(request)).await;
+        let completion = deadline.race(pin!(client.complete(request))).await;
         return Ok(completion.ok_or(TurnFailure::Deadline { partial: None })??);
     };
-    let stream = deadline.race(client.chat_stream(request)).await;
+    let stream = deadline.race(pin!(client.chat_stream(request))).await;
     let mut stream = stream.ok_or(TurnFailure::Deadline { partial: None })??;
     stream.limit_tool_calls(agent.inner.settings.max_tool_calls);
     let mut received = false;
@@ -135,7 +139,7 @@ async fn turn(
     // One future reads the whole turn, raced once against the deadline: the deadline is looked at whenever
     // the reading waits (for the socket, or for the budget below), not once per chunk.
     let read = futures::future::poll_fn(|cx| read_turn(cx, &mut stream, &mut forward, &mut received));
-    let read = deadline.race(read).await;
+    let read = deadline.race(pin!(read)).await;
     // Whatever had arrived goes with a failure (never into the history).
     let partial = |stream: &ChatStream| received.then(|| stream.partial());
     match read {

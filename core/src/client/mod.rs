@@ -222,7 +222,8 @@ impl Client {
         if is_json {
             // A server that ignores `stream: true` (or reports an error as JSON in a 200) answers with a plain
             // body: decode it and hand it on whole.
-            let response = Box::new(decode_response(&body.collect().await?)?);
+            // Boxed, as the error body's reading in `send`: a rare path should not size the usual one.
+            let response = Box::new(decode_response(&Box::pin(body.collect()).await?)?);
             return Ok(Opened::Whole { response, max_event_bytes });
         }
         Ok(Opened::Events { body, max_event_bytes })
@@ -309,7 +310,9 @@ impl Client {
         let should_retry = retry::should_retry(&headers);
         // An error body is read whole, but never more than the snippet needs plus room for the JSON.
         let limit = inner.max_response_bytes.min(1024 * 1024);
-        let bytes = match Body::new(response, inner.idle_timeout, deadline, limit, timer).collect().await {
+        // Boxed: the reading of an error body would otherwise take room in every request's future, which is
+        // moved through the layers above on every request.
+        let bytes = match Box::pin(Body::new(response, inner.idle_timeout, deadline, limit, timer).collect()).await {
             Ok(bytes) => bytes,
             Err(ClientError::TooLarge { .. }) => Vec::new(),
             Err(error) => return Err((error, should_retry)),

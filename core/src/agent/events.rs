@@ -79,7 +79,14 @@ impl EventQueue {
         self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push_back(event);
     }
 
-    pub(crate) fn pop(&self) -> Option<AgentEvent> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop_front()
+    /// Moves every queued event to the back of `into`, with one lock. Empty, `into` trades buffers with the
+    /// queue: no event is copied and both keep their room.
+    pub(crate) fn take_all(&self, into: &mut VecDeque<AgentEvent>) {
+        let mut queued = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if into.is_empty() {
+            std::mem::swap(&mut *queued, into);
+        } else {
+            into.append(&mut queued);
+        }
     }
 }

@@ -1,3 +1,4 @@
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,6 +20,8 @@ use super::result::RunResult;
 pub struct RunStream {
     run: Option<BoxFuture<'static, Result<RunResult, Error>>>,
     events: EventQueue,
+    /// Events taken from the queue (all at once) and not handed out yet.
+    taken: VecDeque<AgentEvent>,
     finished: Option<Result<RunResult, Error>>,
     /// What the run is polled with: it notes that the run was woken and wakes the reader.
     run_waker: Waker,
@@ -49,12 +52,27 @@ impl RunStream {
     pub(crate) fn new(run: BoxFuture<'static, Result<RunResult, Error>>, events: EventQueue) -> Self {
         // Woken at the start: the run has not been polled yet.
         let wake = Arc::new(RunWake { woken: AtomicBool::new(true), reader: AtomicWaker::new() });
-        RunStream { run: Some(run), events, finished: None, run_waker: Waker::from(Arc::clone(&wake)), wake }
+        RunStream {
+            run: Some(run),
+            events,
+            taken: VecDeque::new(),
+            finished: None,
+            run_waker: Waker::from(Arc::clone(&wake)),
+            wake,
+        }
     }
 
     /// The run's end, when the run finished but its last item was not handed out yet.
     pub(crate) fn take_finished(&mut self) -> Option<Result<RunResult, Error>> {
         self.finished.take()
+    }
+
+    /// The next event the run reported, if any.
+    fn next_event(&mut self) -> Option<AgentEvent> {
+        if self.taken.is_empty() {
+            self.events.take_all(&mut self.taken);
+        }
+        self.taken.pop_front()
     }
 
     /// Drops the run now (cancelling it if it is still going).
@@ -68,7 +86,7 @@ impl Stream for RunStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        if let Some(event) = this.events.pop() {
+        if let Some(event) = this.next_event() {
             return Poll::Ready(Some(Ok(event)));
         }
         if let Some(run) = this.run.as_mut() {
@@ -83,11 +101,11 @@ impl Stream for RunStream {
                     this.finished = Some(result);
                 }
                 // The run's own wake-ups bring us back; events it queued meanwhile are handed out first.
-                Poll::Pending => return this.events.pop().map_or(Poll::Pending, |event| Poll::Ready(Some(Ok(event)))),
+                Poll::Pending => return this.next_event().map_or(Poll::Pending, |event| Poll::Ready(Some(Ok(event)))),
             }
         }
         // Events queued by the last poll of the run come before its end.
-        if let Some(event) = this.events.pop() {
+        if let Some(event) = this.next_event() {
             return Poll::Ready(Some(Ok(event)));
         }
         Poll::Ready(this.finished.take().map(|result| result.map(|run| AgentEvent::Done(Box::new(run)))))

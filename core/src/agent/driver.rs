@@ -28,7 +28,13 @@ pub(crate) async fn drive(
 ) -> Result<RunResult, Error> {
     let settings = &agent.inner.settings;
     let span = telemetry::invoke_agent(settings.name.as_deref(), agent.provider_name(), &settings.model);
-    let result = steps(agent, state, events).instrument(span.clone()).await;
+    // Without a subscriber the span is disabled: the run is not wrapped (a wrapped future is moved once
+    // more and polled through one more layer).
+    let result = if span.is_disabled() {
+        steps(agent, state, events).await
+    } else {
+        steps(agent, state, events).instrument(span.clone()).await
+    };
     match &result {
         Ok(run) => telemetry::record_usage(&span, &run.usage),
         Err(error) => {
@@ -40,8 +46,9 @@ pub(crate) async fn drive(
 }
 
 async fn steps(agent: &Agent, state: &mut RunState, events: Option<&EventQueue>) -> Result<RunResult, Error> {
-    // Built once per run; each turn lends it the history.
-    let mut template = agent.request_template();
+    // Built once per run; each turn lends it the history. Boxed: it is large, and the run's future, which
+    // holds it, is moved as it starts.
+    let mut template = Box::new(agent.request_template());
     let timeout = agent.inner.settings.run_timeout;
     let mut deadline = Deadline::new(timeout.and_then(|timeout| Instant::now().checked_add(timeout)));
     loop {

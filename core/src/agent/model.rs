@@ -97,7 +97,12 @@ pub(crate) async fn complete(
     let capture = agent.inner.settings.capture_content;
     let client = &agent.inner.client;
     let span = telemetry::chat(agent.provider_name(), lent.request, client.server(), capture);
-    let result = turn(agent, lent.request, events, deadline).instrument(span.clone()).await;
+    // Not wrapped when the span is disabled, as the run (see `driver::drive`).
+    let result = if span.is_disabled() {
+        turn(agent, lent.request, events, deadline).await
+    } else {
+        turn(agent, lent.request, events, deadline).instrument(span.clone()).await
+    };
     match &result {
         Ok(completion) => telemetry::record_completion(&span, completion, capture),
         Err(TurnFailure::Client { source, .. }) => {

@@ -63,7 +63,12 @@ impl Agent {
         let capture = self.inner.settings.capture_content;
         let call = &call.call;
         let span = telemetry::execute_tool(&call.function.name, &call.id, &call.function.arguments, capture);
-        let record = self.execute_in(call, approval).instrument(span.clone()).await;
+        // Not wrapped when the span is disabled, as the run (see `driver::drive`).
+        let record = if span.is_disabled() {
+            self.execute_in(call, approval).await
+        } else {
+            self.execute_in(call, approval).instrument(span.clone()).await
+        };
         telemetry::record_tool_result(&span, &record.result, telemetry::tool_error_type(record.outcome), capture);
         record
     }

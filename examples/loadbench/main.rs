@@ -17,8 +17,9 @@
 //! `--inline-tool` the sync `fn` with `#[tool(inline)]`, run in place.
 //!
 //! `report` starts the server, checks both clients send the same bytes, then measures per mode (JSON,
-//! streamed) and concurrency (1, 64): runs/s as medians of alternating pairs of client processes, p50/p99
-//! latency, peak RSS; instructions per run under `valgrind --tool=callgrind` on the client process only, as
+//! streamed) and concurrency (1, 64): runs/s as medians of alternating pairs of client processes, the client's
+//! CPU time per run (all its threads, user and kernel, over the measured runs: steadier than runs/s on a
+//! shared machine), p50/p99 latency, peak RSS; instructions per run under `valgrind --tool=callgrind` on the client process only, as
 //! the slope between N and 2N runs (start-up and warm-up cancel out); memory per run with 10,000 runs in
 //! flight (the server holds each response 3 s); and the time from the server handing the first text delta
 //! to the socket to the client's text event (`CLOCK_MONOTONIC`, shared by both processes).
@@ -182,6 +183,16 @@ struct ClientOptions {
     tool: ToolKind,
 }
 
+/// CPU time spent so far by the process's threads, in nanoseconds (`/proc/self/task/*/schedstat`: time on a
+/// CPU, user and kernel). A thread that ended takes its time with it; the runtime's workers live to the end.
+fn cpu_ns() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0 };
+    tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
 fn status_kb(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -234,6 +245,7 @@ async fn client(options: ClientOptions) -> Result<(), BoxError> {
     // The peak from here on (Linux ≥ 4.0 resets VmHWM on this write).
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let started = Instant::now();
+    let cpu_before = cpu_ns();
     let mut latencies = Vec::with_capacity(options.runs);
     let mut probes = Vec::new();
     if options.in_flight {
@@ -276,6 +288,7 @@ async fn client(options: ClientOptions) -> Result<(), BoxError> {
         }
     }
     let secs = started.elapsed().as_secs_f64();
+    let cpu_us_per_run = cpu_ns().saturating_sub(cpu_before) as f64 / 1000.0 / options.runs as f64;
     latencies.sort_unstable();
     probes.sort_unstable();
     let peak = status_kb("VmHWM:");
@@ -284,6 +297,7 @@ async fn client(options: ClientOptions) -> Result<(), BoxError> {
         "runs": options.runs,
         "secs": secs,
         "runs_per_s": options.runs as f64 / secs,
+        "cpu_us_per_run": cpu_us_per_run,
         "p50_us": percentile(&latencies, 0.5).as_micros() as u64,
         "p99_us": percentile(&latencies, 0.99).as_micros() as u64,
         "rss_before_kb": rss_before,

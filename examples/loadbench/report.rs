@@ -127,12 +127,12 @@ pub async fn report(args: &[String]) -> Result<(), BoxError> {
     check_bytes(url).await?;
 
     println!(
-        "| mode | concurrency | floor runs/s | toolsmith runs/s | ratio (median of pairs) | p50 / p99 floor | p50 / p99 toolsmith | peak RSS floor / toolsmith |"
+        "| mode | concurrency | floor runs/s | toolsmith runs/s | ratio (median of pairs) | client CPU µs/run floor / toolsmith | ratio | p50 / p99 floor | p50 / p99 toolsmith | peak RSS floor / toolsmith |"
     );
-    println!("|---|---:|---:|---:|---:|---|---|---|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---|---|---|");
     for (concurrency, runs) in [(1usize, runs_c1), (64, runs_c64)] {
         for mode in MODES {
-            let (mut floor, mut ours, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut floor, mut ours, mut ratios, mut cpu_ratios) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             for pair in 0..pairs {
                 let extra = ["--runs", &runs.to_string(), "--concurrency", &concurrency.to_string(), "--warmup", "100"]
                     .map(str::to_owned);
@@ -146,15 +146,19 @@ pub async fn report(args: &[String]) -> Result<(), BoxError> {
                     (client(url, "floor", mode, &extra)?, t)
                 };
                 ratios.push(num(&t, "runs_per_s") / num(&f, "runs_per_s"));
+                cpu_ratios.push(num(&t, "cpu_us_per_run") / num(&f, "cpu_us_per_run"));
                 floor.push(f);
                 ours.push(t);
             }
             let med = |runs: &[Value], key: &str| median(runs.iter().map(|r| num(r, key)).collect());
             println!(
-                "| {mode} | {concurrency} | {:.0} | {:.0} | **{:.2}** | {:.2} / {:.2} ms | {:.2} / {:.2} ms | {:.1} / {:.1} MiB |",
+                "| {mode} | {concurrency} | {:.0} | {:.0} | **{:.2}** | {:.0} / {:.0} | {:.2} | {:.2} / {:.2} ms | {:.2} / {:.2} ms | {:.1} / {:.1} MiB |",
                 med(&floor, "runs_per_s"),
                 med(&ours, "runs_per_s"),
                 median(ratios),
+                med(&floor, "cpu_us_per_run"),
+                med(&ours, "cpu_us_per_run"),
+                median(cpu_ratios),
                 med(&floor, "p50_us") / 1000.0,
                 med(&floor, "p99_us") / 1000.0,
                 med(&ours, "p50_us") / 1000.0,

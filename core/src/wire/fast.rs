@@ -105,6 +105,38 @@ impl<'de> Deserialize<'de> for AnyStr {
     }
 }
 
+/// An optional string borrowed from the payload when it has no escapes. serde borrows a `Cow` field only when
+/// its type is exactly `Cow`: inside an `Option` it copies every string, which cost an allocation per streamed
+/// delta.
+fn borrowed<'de: 'a, 'a, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    struct Text;
+    impl<'de> Visitor<'de> for Text {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string or null")
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_str(self)
+        }
+        fn visit_borrowed_str<E: serde::de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(text)))
+        }
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(text.to_owned())))
+        }
+        fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(text)))
+        }
+    }
+    deserializer.deserialize_option(Text)
+}
+
 /// `""` and absent both mean "no finish reason" (Q3).
 pub(crate) fn finish_reason(text: Option<&str>) -> Option<FinishReason> {
     text.filter(|t| !t.is_empty()).map(FinishReason::parse)
@@ -305,9 +337,9 @@ struct FastChunk<'a> {
     choices: Vec<Obj<FastChunkChoice<'a>>>,
     #[serde(default)]
     usage: Option<Obj<FastUsage>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     system_fingerprint: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     service_tier: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "present")]
     obfuscation: Option<Value>,
@@ -361,7 +393,7 @@ pub(crate) struct TurnChoice<'a> {
     pub(crate) index: u32,
     #[serde(default, borrow)]
     pub(crate) delta: Option<Obj<FastDelta<'a>>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     pub(crate) finish_reason: Option<Cow<'a, str>>,
     #[serde(default)]
     #[allow(dead_code, reason = "named so the strict shape accepts it; skipped unread")]
@@ -386,7 +418,7 @@ struct FastChunkChoice<'a> {
     index: u32,
     #[serde(default, borrow)]
     delta: Option<Obj<FastDelta<'a>>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     finish_reason: Option<Cow<'a, str>>,
     #[serde(default)]
     logprobs: Option<Value>,
@@ -395,15 +427,15 @@ struct FastChunkChoice<'a> {
 /// Unknown fields of a delta are ignored by the lenient path too.
 #[derive(Deserialize)]
 pub(crate) struct FastDelta<'a> {
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     role: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     pub(crate) content: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     pub(crate) refusal: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     reasoning_content: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     reasoning: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     pub(crate) tool_calls: Option<Vec<Obj<FastCallDelta<'a>>>>,
@@ -420,9 +452,9 @@ impl FastDelta<'_> {
 pub(crate) struct FastCallDelta<'a> {
     #[serde(default)]
     pub(crate) index: Option<u32>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     pub(crate) id: Option<Cow<'a, str>>,
-    #[serde(rename = "type", default, borrow)]
+    #[serde(rename = "type", default, borrow, deserialize_with = "borrowed")]
     kind: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     pub(crate) function: Option<Obj<FastFunctionDelta<'a>>>,
@@ -430,9 +462,9 @@ pub(crate) struct FastCallDelta<'a> {
 
 #[derive(Deserialize)]
 pub(crate) struct FastFunctionDelta<'a> {
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     pub(crate) name: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     pub(crate) arguments: Option<Cow<'a, str>>,
 }
 
@@ -562,5 +594,34 @@ impl From<FastUsage> for Usage {
             }),
             extra: Map::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::turn_chunk;
+
+    #[test]
+    fn a_delta_is_borrowed_from_the_payload_unless_it_has_escapes() {
+        let plain = br#"{"choices":[{"index":0,"delta":{"content":"Hi","tool_calls":[{"index":0,"id":"c1","function":{"name":"add","arguments":"{}"}}]},"finish_reason":"stop"}]}"#;
+        let chunk = turn_chunk(plain).expect("the usual shape");
+        let delta = chunk.choices[0].0.delta.as_ref().expect("a delta");
+        assert!(matches!(delta.0.content, Some(Cow::Borrowed("Hi"))));
+        let call = &delta.0.tool_calls.as_ref().expect("calls")[0].0;
+        assert!(matches!(call.id, Some(Cow::Borrowed("c1"))));
+        let function = call.function.as_ref().expect("a function");
+        assert!(matches!(function.0.name, Some(Cow::Borrowed("add"))));
+        assert!(matches!(function.0.arguments, Some(Cow::Borrowed("{}"))));
+        assert!(matches!(chunk.choices[0].0.finish_reason, Some(Cow::Borrowed("stop"))));
+
+        let escaped = br#"{"choices":[{"index":0,"delta":{"content":"a\"b\n","refusal":null}}]}"#;
+        let chunk = turn_chunk(escaped).expect("the usual shape");
+        let delta = &chunk.choices[0].0.delta.as_ref().expect("a delta").0;
+        assert!(matches!(&delta.content, Some(Cow::Owned(text)) if text == "a\"b\n"));
+        assert!(delta.refusal.is_none());
+        // Not a string: the strict shape refuses it, as `String` would.
+        assert!(turn_chunk(br#"{"choices":[{"index":0,"delta":{"content":5}}]}"#).is_none());
     }
 }

@@ -7,11 +7,28 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures::Stream;
 
+use super::body::Body;
 use super::error::ClientError;
 use super::sse::{Decoder, Event};
 use crate::wire::{ErrorBody, snippet};
 
 type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, ClientError>> + Send>>;
+
+/// Where the bytes come from: the HTTP response itself (the usual case, read without a box or a virtual
+/// call), or any byte stream (a fixture, another transport).
+enum Source {
+    Http(Body),
+    Other(ByteStream),
+}
+
+impl Source {
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, ClientError>>> {
+        match self {
+            Source::Http(body) => Pin::new(body).poll_next(cx),
+            Source::Other(stream) => stream.as_mut().poll_next(cx),
+        }
+    }
+}
 
 /// What the next event of a streamed body is.
 #[derive(Debug)]
@@ -28,7 +45,7 @@ pub(crate) enum Data<'a> {
 
 /// The events of a streamed body, one data payload at a time, under the per-event size limit.
 pub(crate) struct SseBody {
-    body: ByteStream,
+    body: Source,
     decoder: Decoder,
     /// A comment re-emitted as data was logged already (once per stream is enough).
     logged_comment_data: bool,
@@ -39,7 +56,16 @@ impl SseBody {
     where
         S: Stream<Item = Result<Bytes, ClientError>> + Send + 'static,
     {
-        SseBody { body: Box::pin(bytes), decoder: Decoder::new(max_event_bytes), logged_comment_data: false }
+        Self::with_source(Source::Other(Box::pin(bytes)), max_event_bytes)
+    }
+
+    /// The events of an HTTP response's body.
+    pub(crate) fn http(body: Body, max_event_bytes: usize) -> Self {
+        Self::with_source(Source::Http(body), max_event_bytes)
+    }
+
+    fn with_source(body: Source, max_event_bytes: usize) -> Self {
+        SseBody { body, decoder: Decoder::new(max_event_bytes), logged_comment_data: false }
     }
 
     /// The next payload. Comments, keep-alives and empty data are skipped. A broken connection is reported as
@@ -55,7 +81,7 @@ impl SseBody {
                     Kind::InBand => return Poll::Ready(Ok(Data::InBand(in_band_error(&event)))),
                     Kind::Chunk => break,
                 },
-                None => match self.body.as_mut().poll_next(cx) {
+                None => match self.body.poll_next(cx) {
                     Poll::Pending => return Poll::Pending,
                     Poll::Ready(Some(Ok(bytes))) => self.decoder.push(bytes),
                     Poll::Ready(Some(Err(error))) => return Poll::Ready(Err(error)),

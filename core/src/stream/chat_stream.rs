@@ -48,7 +48,7 @@ impl crate::client::Client {
     /// after that (L18). A server that answers a stream request with a whole JSON body is read as one chunk.
     pub async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream, ClientError> {
         Ok(match self.open_stream(request).await? {
-            Opened::Events { body, max_event_bytes } => ChatStream::from_bytes(body, max_event_bytes),
+            Opened::Events { body, max_event_bytes } => ChatStream::from_body(SseBody::http(body, max_event_bytes)),
             Opened::Whole { response, max_event_bytes } => ChatStream::from_response(*response, max_event_bytes),
         })
     }
@@ -82,12 +82,11 @@ impl ChatStream {
     where
         S: Stream<Item = Result<Bytes, ClientError>> + Send + 'static,
     {
-        ChatStream(Box::new(Parts {
-            body: SseBody::new(bytes, max_event_bytes),
-            acc: Accumulator::new(),
-            ready: None,
-            done: false,
-        }))
+        Self::from_body(SseBody::new(bytes, max_event_bytes))
+    }
+
+    fn from_body(body: SseBody) -> Self {
+        ChatStream(Box::new(Parts { body, acc: Accumulator::new(), ready: None, done: false }))
     }
 
     /// A stream of one chunk holding a whole non-stream response.

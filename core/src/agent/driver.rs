@@ -28,13 +28,7 @@ pub(crate) async fn drive(
 ) -> Result<RunResult, Error> {
     let settings = &agent.inner.settings;
     let span = telemetry::invoke_agent(settings.name.as_deref(), agent.provider_name(), &settings.model);
-    // Without a subscriber the span is disabled: the run is not wrapped (a wrapped future is moved once
-    // more and polled through one more layer).
-    let result = if span.is_disabled() {
-        steps(agent, state, events).await
-    } else {
-        steps(agent, state, events).instrument(span.clone()).await
-    };
+    let result = telemetry::in_span!(span, steps(agent, state, events));
     match &result {
         Ok(run) => telemetry::record_usage(&span, &run.usage),
         Err(error) => {

@@ -6,7 +6,6 @@ use std::pin::{Pin, pin};
 use std::task::{Context, Poll};
 
 use tokio::time::{Instant, Sleep};
-use tracing::Instrument;
 
 use crate::client::ClientError;
 use crate::stream::{ChatStream, Completion, DeltaPart};
@@ -97,12 +96,7 @@ pub(crate) async fn complete(
     let capture = agent.inner.settings.capture_content;
     let client = &agent.inner.client;
     let span = telemetry::chat(agent.provider_name(), lent.request, client.server(), capture);
-    // Not wrapped when the span is disabled, as the run (see `driver::drive`).
-    let result = if span.is_disabled() {
-        turn(agent, lent.request, events, deadline).await
-    } else {
-        turn(agent, lent.request, events, deadline).instrument(span.clone()).await
-    };
+    let result = telemetry::in_span!(span, turn(agent, lent.request, events, deadline));
     match &result {
         Ok(completion) => telemetry::record_completion(&span, completion, capture),
         Err(TurnFailure::Client { source, .. }) => {

@@ -28,6 +28,19 @@ impl super::Agent {
     }
 }
 
+/// Awaits `$future` inside `$span`, not wrapped when the span is disabled (no subscriber wants it): a wrapped
+/// future is moved once more and polled through one more layer.
+macro_rules! in_span {
+    ($span:expr, $future:expr) => {
+        if $span.is_disabled() {
+            $future.await
+        } else {
+            ::tracing::Instrument::instrument($future, $span.clone()).await
+        }
+    };
+}
+pub(crate) use in_span;
+
 /// The `gen_ai.provider.name` for a client profile: the conventions' well-known value where one exists,
 /// the profile's own name otherwise (a generic compatible endpoint has no better name).
 pub(crate) fn provider_name(profile: &str) -> &str {

@@ -5,7 +5,6 @@ use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
-use tracing::Instrument;
 
 use crate::tool::{Tool, ToolContext, ToolError, crashed_text, panic_message};
 use crate::wire::ToolCall;
@@ -63,12 +62,7 @@ impl Agent {
         let capture = self.inner.settings.capture_content;
         let call = &call.call;
         let span = telemetry::execute_tool(&call.function.name, &call.id, &call.function.arguments, capture);
-        // Not wrapped when the span is disabled, as the run (see `driver::drive`).
-        let record = if span.is_disabled() {
-            self.execute_in(call, approval).await
-        } else {
-            self.execute_in(call, approval).instrument(span.clone()).await
-        };
+        let record = telemetry::in_span!(span, self.execute_in(call, approval));
         telemetry::record_tool_result(&span, &record.result, telemetry::tool_error_type(record.outcome), capture);
         record
     }

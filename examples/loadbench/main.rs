@@ -17,12 +17,13 @@
 //! `--inline-tool` the sync `fn` with `#[tool(inline)]`, run in place.
 //!
 //! `report` starts the server, checks both clients send the same bytes, then measures per mode (JSON,
-//! streamed) and concurrency (1, 64): runs/s as medians of alternating pairs of client processes, the client's
-//! CPU time per run (all its threads, user and kernel, over the measured runs: steadier than runs/s on a
-//! shared machine), p50/p99 latency, peak RSS; instructions per run under `valgrind --tool=callgrind` on the client process only, as
-//! the slope between N and 2N runs (start-up and warm-up cancel out); memory per run with 10,000 runs in
-//! flight (the server holds each response 3 s); and the time from the server handing the first text delta
-//! to the socket to the client's text event (`CLOCK_MONOTONIC`, shared by both processes).
+//! streamed) and concurrency (1, 64): runs/s as medians of alternating pairs of client processes, the
+//! client's CPU time per run (all its threads, user and kernel, over the measured runs: steadier than runs/s
+//! on a shared machine), p50/p99 latency, peak RSS; instructions per run under `valgrind --tool=callgrind` on
+//! the client process only, as the slope between N and 2N runs (start-up and warm-up cancel out); memory per
+//! run with 10,000 runs in flight (the server holds each response 3 s); and the time from the server handing
+//! the first text delta to the socket to the client's text event (`CLOCK_MONOTONIC`, shared by both
+//! processes).
 
 mod floor;
 mod report;

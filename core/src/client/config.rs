@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 
 use super::profile::Profile;
 use super::retry::RetryPolicy;
@@ -191,14 +191,16 @@ impl ClientBuilder {
             value.set_sensitive(is_sensitive_header(name.as_str()));
             headers.append(name, value);
         }
-        let auth = if self.api_key.is_empty() {
-            None
-        } else {
+        // Every request sends the same headers: the caller's, then the content type and the credential. They
+        // are put together once, so a request clones one ready map (its values shared, not copied).
+        headers.append(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let has_api_key = !self.api_key.is_empty();
+        if has_api_key {
             let mut value = HeaderValue::from_str(&format!("Bearer {}", self.api_key))
                 .map_err(|_| ClientError::config("the API key contains characters not allowed in a header"))?;
             value.set_sensitive(true);
-            Some(value)
-        };
+            headers.append(AUTHORIZATION, value);
+        }
         let http = match self.http {
             Some(http) => http,
             None => {
@@ -215,7 +217,7 @@ impl ClientBuilder {
                 http,
                 base_url,
                 endpoint,
-                auth,
+                has_api_key,
                 headers,
                 retry: self.retry,
                 idle_timeout: self.idle_timeout,

@@ -53,7 +53,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::future::Either;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use tokio::time::{Instant, Sleep};
 
 use crate::wire::{ChatRequest, ChatResponse, ErrorBody, snippet};
@@ -78,7 +78,8 @@ struct Inner {
     base_url: String,
     /// `{base_url}/chat/completions`, parsed once when the client is built.
     endpoint: reqwest::Url,
-    auth: Option<HeaderValue>,
+    has_api_key: bool,
+    /// What every request sends: the caller's headers, the content type and the credential.
     headers: HeaderMap,
     retry: RetryPolicy,
     idle_timeout: Option<Duration>,
@@ -96,7 +97,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("base_url", &secret::redact_url(&self.inner.base_url))
-            .field("api_key", &if self.inner.auth.is_some() { secret::REDACTED } else { "<none>" })
+            .field("api_key", &if self.inner.has_api_key { secret::REDACTED } else { "<none>" })
             .field("profile", &self.profile.name)
             .field("retry", &self.inner.retry)
             .field("idle_timeout", &self.inner.idle_timeout)
@@ -181,11 +182,10 @@ impl Client {
         request: &ChatRequest,
         decode: fn(&[u8]) -> Result<T, ClientError>,
     ) -> Result<T, ClientError> {
-        let body = self.encode(request, false)?;
         let bytes = self
             .retrying("chat request", || async {
                 let deadline = self.deadline();
-                let (response, timer) = self.send(&body, deadline, false).await?;
+                let (response, timer) = self.send(self.encode(request, false)?, deadline, false).await?;
                 // A body cut short is retried too: nothing of it was handed out.
                 let limit = self.inner.max_response_bytes;
                 Body::new(response, self.inner.idle_timeout, deadline, limit, timer)
@@ -203,11 +203,10 @@ impl Client {
     ///
     /// Retries per the [`RetryPolicy`] until the response status is known; never after that (L18).
     pub(crate) async fn open_stream(&self, request: &ChatRequest) -> Result<Opened, ClientError> {
-        let body = self.encode(request, true)?;
         let (response, timer, deadline) = self
             .retrying("chat stream request", || async {
                 let deadline = self.deadline();
-                let (response, timer) = self.send(&body, deadline, true).await?;
+                let (response, timer) = self.send(self.encode(request, true)?, deadline, true).await?;
                 Ok((response, timer, deadline))
             })
             .await?;
@@ -254,15 +253,17 @@ impl Client {
         self.inner.total_timeout.and_then(|t| Instant::now().checked_add(t))
     }
 
-    fn encode(&self, request: &ChatRequest, stream: bool) -> Result<bytes::Bytes, ClientError> {
+    /// The request's body, made for each attempt: handed to the HTTP client whole, it is never shared or copied
+    /// (a retry, which waited anyway, encodes it again).
+    fn encode(&self, request: &ChatRequest, stream: bool) -> Result<Vec<u8>, (ClientError, Option<bool>)> {
         // A conversation grows by a turn or two per request: a quarter more than the last body usually fits.
         let last = self.inner.last_body_len.load(Ordering::Relaxed);
         let guess = (last + last / 4 + 256).min(MAX_BODY_GUESS);
         let body = WireRequest { request, profile: &self.profile, stream }
             .to_vec(guess)
-            .map_err(|e| ClientError::config(format!("could not encode the request: {e}")))?;
+            .map_err(|e| (ClientError::config(format!("could not encode the request: {e}")), None))?;
         self.inner.last_body_len.store(body.len(), Ordering::Relaxed);
-        Ok(bytes::Bytes::from(body))
+        Ok(body)
     }
 
     /// One attempt up to a successful status. A failure comes with the `x-should-retry` header, if any.
@@ -270,21 +271,17 @@ impl Client {
     /// comes back with the response, to serve the body's reads too.
     async fn send(
         &self,
-        body: &bytes::Bytes,
+        body: Vec<u8>,
         deadline: Option<Instant>,
         keep_timer: bool,
     ) -> Result<(reqwest::Response, Option<Pin<Box<Sleep>>>), (ClientError, Option<bool>)> {
         let inner = &self.inner;
-        let mut builder = inner
-            .http
-            .post(inner.endpoint.clone())
-            .headers(inner.headers.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .body(body.clone());
-        if let Some(auth) = &inner.auth {
-            builder = builder.header(AUTHORIZATION, auth.clone());
-        }
-        let sent = builder.send();
+        // Built directly rather than through `RequestBuilder`, which would insert the headers one by one into a
+        // new map: the ready map is cloned whole.
+        let mut http_request = reqwest::Request::new(reqwest::Method::POST, inner.endpoint.clone());
+        *http_request.headers_mut() = inner.headers.clone();
+        *http_request.body_mut() = Some(body.into());
+        let sent = inner.http.execute(http_request);
         let timed_out = || (ClientError::Timeout { phase: TimeoutPhase::Total }, None);
         let (response, timer) = match deadline {
             Some(at) if keep_timer => {

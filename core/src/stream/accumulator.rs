@@ -46,8 +46,9 @@ pub struct Accumulator {
     max_tool_calls: usize,
     finish_reason: Option<FinishReason>,
     /// The usage to report; Q24: the last non-null one wins, `x_groq.usage` only while no other came. One
-    /// slot rather than two keeps the accumulator (moved with its stream) small.
-    usage: Option<Box<Usage>>,
+    /// slot rather than two keeps the accumulator small; it is held inline, as a stream keeps its accumulator
+    /// in its own box (a usage box would be one more allocation per turn).
+    usage: Option<Usage>,
     usage_from_groq: bool,
 }
 
@@ -110,12 +111,12 @@ impl Accumulator {
         self.note_origin(&chunk.id, &chunk.model);
         // Q24: the last non-null usage wins; `x_groq.usage` is the fallback.
         if let Some(usage) = &chunk.usage {
-            self.usage = Some(Box::new(usage.clone()));
+            self.usage = Some(usage.clone());
             self.usage_from_groq = false;
         } else if let Some(usage) = chunk.x_groq.as_ref().and_then(|x| x.usage.as_ref())
             && (self.usage.is_none() || self.usage_from_groq)
         {
-            self.usage = Some(Box::new(usage.clone()));
+            self.usage = Some(usage.clone());
             self.usage_from_groq = true;
         }
         for choice in chunk.choices.iter().filter(|c| c.index == 0) {
@@ -156,7 +157,7 @@ impl Accumulator {
     ) -> Result<(), ClientError> {
         self.note_origin(&chunk.id, &chunk.model);
         if let Some(usage) = chunk.take_usage() {
-            self.usage = Some(Box::new(usage));
+            self.usage = Some(usage);
             self.usage_from_groq = false;
         }
         for Obj(choice) in chunk.choices.iter().filter(|c| c.0.index == 0) {
@@ -296,7 +297,7 @@ impl Accumulator {
         Completion {
             message,
             finish_reason: self.finish_reason.unwrap_or(FinishReason::Stop),
-            usage: self.usage.map(|usage| *usage),
+            usage: self.usage,
             id: self.id,
             model: self.model,
         }

@@ -10,6 +10,8 @@
 //! ([`AgentBuilder::capture_content`](super::AgentBuilder::capture_content)): prompts and tool results often
 //! hold personal data, and the conventions make them opt-in for that reason.
 
+use std::borrow::Cow;
+
 use serde_json::{Value, json};
 use tracing::Span;
 use tracing::field::Empty;
@@ -53,9 +55,10 @@ pub(crate) fn provider_name(profile: &str) -> &str {
 
 /// The run's span. `agent_name` is the builder's [`name`](super::AgentBuilder::name), if any.
 pub(crate) fn invoke_agent(agent_name: Option<&str>, provider: &str, model: &str) -> Span {
-    let span_name = match agent_name {
-        Some(name) => format!("invoke_agent {name}"),
-        None => "invoke_agent".to_owned(),
+    // Borrowed when the agent has no name: a run whose span is off makes no string for it.
+    let span_name: Cow<'static, str> = match agent_name {
+        Some(name) => Cow::Owned(format!("invoke_agent {name}")),
+        None => Cow::Borrowed("invoke_agent"),
     };
     tracing::info_span!(
         "invoke_agent",

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::tool::{crashed_text, panic_message};
+use crate::wire::ToolCall;
 
 use super::Agent;
 use super::error::Error;
@@ -85,16 +86,26 @@ async fn steps(agent: &Agent, state: &mut RunState, events: Option<&EventQueue>)
 async fn run_calls(
     agent: &Agent,
     state: &mut RunState,
-    calls: Vec<PendingCall>,
+    mut calls: Vec<PendingCall>,
     events: Option<&EventQueue>,
 ) -> Result<(), StateError> {
     // One call needs no task: run it right here and save the spawn.
-    if let [call] = calls.as_slice() {
-        announce(events, call);
-        // `call_tool` catches the tool's panics; this catches one escaping it (a panicking drop), as a task would.
-        let record = match AssertUnwindSafe(agent.call_tool(call)).catch_unwind().await {
+    if calls.len() == 1
+        && let Some(call) = calls.pop()
+    {
+        announce(events, &call);
+        let index = call.index;
+        // The call moves in whole: its id, name and arguments become the record's, uncopied. `call_tool`
+        // catches the tool's panics; this catches one escaping it (a panicking drop), as a task would, and
+        // rebuilds that rare record from the run's own copy of the call.
+        let record = match AssertUnwindSafe(agent.call_tool_owned(call)).catch_unwind().await {
             Ok(record) => record,
-            Err(panic) => crashed_record(call, panic_message(panic.as_ref())),
+            Err(panic) => {
+                let Some(call) = state.tool_call(index) else {
+                    return Err(StateError::Unexpected(format!("call {index} is not pending")));
+                };
+                crashed_record(call, panic_message(panic.as_ref()))
+            }
         };
         report(events, &record);
         return agent.record_tool_call(state, record);
@@ -126,7 +137,7 @@ async fn run_calls(
         let record = match joined {
             Ok(record) => Some(record),
             Err(error) => tasks.iter().find(|(id, _)| *id == error.id()).map(|&(_, index)| {
-                let record = lost(&calls[index], error);
+                let record = lost(&calls[index].call, error);
                 report(events, &record);
                 record
             }),
@@ -143,21 +154,18 @@ async fn run_calls(
 
 /// The record of a call whose task ended without one: it panicked outside the tool's own guard, or the
 /// runtime is shutting down.
-fn lost(call: &PendingCall, error: tokio::task::JoinError) -> ToolCallRecord {
+fn lost(call: &ToolCall, error: tokio::task::JoinError) -> ToolCallRecord {
     if error.is_panic() {
         return crashed_record(call, panic_message(error.into_panic().as_ref()));
     }
-    ToolCallRecord::new(&call.call, "Error: the tool call was cancelled before it finished.", ToolOutcome::Failed)
+    ToolCallRecord::new(call, "Error: the tool call was cancelled before it finished.", ToolOutcome::Failed)
 }
 
 /// The record of a call that panicked outside the tool's own guard.
-fn crashed_record(call: &PendingCall, message: String) -> ToolCallRecord {
-    let name = &call.call.function.name;
+fn crashed_record(call: &ToolCall, message: String) -> ToolCallRecord {
+    let name = &call.function.name;
     tracing::error!(tool = %name, panic = %message, "a tool call panicked");
-    ToolCallRecord {
-        detail: Some(message),
-        ..ToolCallRecord::new(&call.call, crashed_text(name), ToolOutcome::Panicked)
-    }
+    ToolCallRecord { detail: Some(message), ..ToolCallRecord::new(call, crashed_text(name), ToolOutcome::Panicked) }
 }
 
 /// Reports the call as started: done when it is handed to its task, so events come in call order.

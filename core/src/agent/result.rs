@@ -86,6 +86,21 @@ impl ToolCallRecord {
         }
     }
 
+    /// [`new`](Self::new) taking the call: its id, name and arguments move into the record.
+    pub(crate) fn from_call(call: crate::wire::ToolCall, result: String, outcome: ToolOutcome) -> Self {
+        let crate::wire::ToolCall { id, function, .. } = call;
+        ToolCallRecord {
+            id,
+            name: function.name,
+            arguments: function.arguments,
+            result,
+            outcome,
+            duration: Duration::ZERO,
+            detail: None,
+            usage: None,
+        }
+    }
+
     /// Whether the model was sent an error for this call.
     pub fn is_error(&self) -> bool {
         self.outcome.is_error()

@@ -194,6 +194,14 @@ impl RunState {
         matches!(self.phase, Phase::Ended)
     }
 
+    /// Call `index` of the turn whose calls are being answered.
+    pub(crate) fn tool_call(&self, index: usize) -> Option<&ToolCall> {
+        match &self.phase {
+            Phase::Tools(tools) => tools.calls.get(index),
+            _ => None,
+        }
+    }
+
     /// The transcript, leaving the state ended.
     pub(crate) fn take_transcript(&mut self) -> Box<Transcript> {
         self.phase = Phase::Ended;

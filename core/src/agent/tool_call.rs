@@ -21,9 +21,14 @@ impl Agent {
     /// whose `result` is the text the model will see. Hand the record to
     /// [`record_tool_call`](Self::record_tool_call).
     pub async fn call_tool(&self, call: &PendingCall) -> ToolCallRecord {
+        self.call_tool_owned(call.clone()).await
+    }
+
+    /// [`call_tool`](Self::call_tool) taking the call: its id, name and arguments move into the record.
+    pub(crate) async fn call_tool_owned(&self, call: PendingCall) -> ToolCallRecord {
         let started = Instant::now();
-        let approval = self.approve(call).await;
-        let mut record = self.execute_tool(call, approval).await;
+        let approval = self.approve(&call).await;
+        let mut record = self.execute_owned(call.call, approval).await;
         record.duration = started.elapsed();
         record
     }
@@ -59,8 +64,12 @@ impl Agent {
     /// rewritten arguments, or answer it with the denial) and runs the tool, catching its panic and enforcing
     /// the [`tool_timeout`](super::AgentBuilder::tool_timeout).
     pub async fn execute_tool(&self, call: &PendingCall, approval: Result<Approval, ApprovalError>) -> ToolCallRecord {
+        self.execute_owned(call.call.clone(), approval).await
+    }
+
+    /// [`execute_tool`](Self::execute_tool) taking the call.
+    async fn execute_owned(&self, call: ToolCall, approval: Result<Approval, ApprovalError>) -> ToolCallRecord {
         let capture = self.inner.settings.capture_content;
-        let call = &call.call;
         let span = telemetry::execute_tool(&call.function.name, &call.id, &call.function.arguments, capture);
         let record = telemetry::in_span!(span, self.execute_in(call, approval));
         telemetry::record_tool_result(&span, &record.result, telemetry::tool_error_type(record.outcome), capture);
@@ -68,10 +77,10 @@ impl Agent {
     }
 
     /// [`execute_tool`](Self::execute_tool) inside its span.
-    async fn execute_in(&self, call: &ToolCall, approval: Result<Approval, ApprovalError>) -> ToolCallRecord {
-        let name = &call.function.name;
+    async fn execute_in(&self, call: ToolCall, approval: Result<Approval, ApprovalError>) -> ToolCallRecord {
         let started = Instant::now();
-        let mut record = ToolCallRecord::new(call, String::new(), ToolOutcome::Success);
+        let mut record = ToolCallRecord::from_call(call, String::new(), ToolOutcome::Success);
+        let name = &record.name;
         let Some(tool) = self.inner.tool(name) else {
             // L6: tell the model what exists, so it can pick a real tool.
             record.result =
@@ -94,13 +103,16 @@ impl Agent {
                 return record;
             }
         }
-        let ctx = ToolContext::new(call.id.clone(), name.clone(), self.context.clone());
+        // The context holds the call's id and name while the tool runs; they go back into the record after.
+        let ctx =
+            ToolContext::new(std::mem::take(&mut record.id), std::mem::take(&mut record.name), self.context.clone());
         let timeout = self.inner.settings.tool_timeout;
-        let (result, outcome, detail) = invoke(tool.as_ref(), name, &record.arguments, &ctx, timeout).await;
+        let (result, outcome, detail) = invoke(tool.as_ref(), ctx.tool_name(), &record.arguments, &ctx, timeout).await;
         record.duration = started.elapsed();
         tracing::debug!(duration = ?record.duration, ?outcome, "tool call finished");
         (record.result, record.outcome, record.detail) = (result, outcome, detail);
         record.usage = ctx.take_usage();
+        (record.id, record.name) = ctx.into_ids();
         record
     }
 

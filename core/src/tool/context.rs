@@ -108,4 +108,9 @@ impl ToolContext {
     pub fn take_usage(&self) -> Option<Usage> {
         self.usage.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take()
     }
+
+    /// The call id and tool name, given back when the call is done.
+    pub(crate) fn into_ids(self) -> (String, String) {
+        (self.call_id, self.tool_name)
+    }
 }

@@ -445,7 +445,13 @@ async fn a_panic_escaping_a_tool_is_reported_as_a_panic() {
         let server = server(vec![Reply::tool_calls(calls), Reply::text("ok")]).await;
         let agent = Agent::builder(server.client(), "test").tool_arc(Arc::new(PanicOnDrop)).build();
         let run = agent.run("go").await.unwrap();
+        assert_eq!(run.tool_calls.len(), count);
+        // Each record names the call it answers, though the call itself went into the tool.
+        let mut ids: Vec<&str> = run.tool_calls.iter().map(|record| record.id.as_str()).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, (0..count).map(|i| format!("c{i}")).collect::<Vec<_>>());
         for record in &run.tool_calls {
+            assert_eq!((record.name.as_str(), record.arguments.as_str()), ("bomb", "{}"));
             assert_eq!(record.outcome, ToolOutcome::Panicked, "{count} calls: {record:?}");
             assert!(!record.result.contains("swordfish") && !record.result.contains("cancelled"), "{}", record.result);
         }

@@ -65,7 +65,7 @@ async fn steps(agent: &Agent, state: &mut RunState, events: Option<&EventQueue>)
                         usage: completion.usage.clone().map(Box::new),
                     });
                 }
-                if let Err(source) = agent.record_completion(state, completion) {
+                if let Err(source) = agent.record_boxed(state, completion) {
                     return Err(agent.invalid_state(state, source));
                 }
             }
@@ -104,11 +104,11 @@ async fn run_calls(
                 let Some(call) = state.tool_call(index) else {
                     return Err(StateError::Unexpected(format!("call {index} is not pending")));
                 };
-                crashed_record(call, panic_message(panic.as_ref()))
+                Box::new(crashed_record(call, panic_message(panic.as_ref())))
             }
         };
         report(events, &record);
-        return agent.record_tool_call(state, record);
+        return agent.record_boxed_call(state, record);
     }
     let limit = agent.inner.settings.concurrency.min(calls.len()).max(1);
     // Dropping the set (the run was cancelled) aborts every call still running.
@@ -121,7 +121,8 @@ async fn run_calls(
         // `in_current_span`: the call's `execute_tool` span stays a child of the run's.
         let task = running.spawn(
             async move {
-                let record = agent.call_tool(&call).await;
+                // The task's own copy of the call moves into the record.
+                let record = agent.call_tool_owned(call).await;
                 // Pushed before the task completes, which wakes the run.
                 report(events.as_ref(), &record);
                 record
@@ -137,13 +138,13 @@ async fn run_calls(
         let record = match joined {
             Ok(record) => Some(record),
             Err(error) => tasks.iter().find(|(id, _)| *id == error.id()).map(|&(_, index)| {
-                let record = lost(&calls[index].call, error);
+                let record = Box::new(lost(&calls[index].call, error));
                 report(events, &record);
                 record
             }),
         };
         if let Some(record) = record {
-            agent.record_tool_call(state, record)?;
+            agent.record_boxed_call(state, record)?;
         }
         if let Some((index, call)) = queued.next() {
             tasks.push(spawn(&mut running, index, call));

@@ -113,7 +113,7 @@ impl Agent {
             let phase = std::mem::replace(&mut state.phase, Phase::Request);
             let next = match phase {
                 Phase::Request => return self.request(state),
-                Phase::Received { completion } => self.classify(state, *completion),
+                Phase::Received { completion } => self.classify(state, completion),
                 Phase::Tools(tools) => self.dispatch(state, tools),
                 Phase::Ended => {
                     state.phase = Phase::Ended;
@@ -129,6 +129,11 @@ impl Agent {
 
     /// Records the model's answer to the last [`Step::Model`].
     pub fn record_completion(&self, state: &mut RunState, completion: Completion) -> Result<(), StateError> {
+        self.record_boxed(state, Box::new(completion))
+    }
+
+    /// [`record_completion`](Self::record_completion) of a turn boxed where it was decoded.
+    pub(crate) fn record_boxed(&self, state: &mut RunState, completion: Box<Completion>) -> Result<(), StateError> {
         if !matches!(state.phase, Phase::Request) {
             return Err(StateError::Unexpected("a completion, but no model request was pending".to_owned()));
         }
@@ -137,7 +142,7 @@ impl Agent {
         if let Some(usage) = &completion.usage {
             transcript.usage += usage.clone();
         }
-        state.phase = Phase::Received { completion: Box::new(completion) };
+        state.phase = Phase::Received { completion };
         Ok(())
     }
 
@@ -149,7 +154,12 @@ impl Agent {
     }
 
     /// [`fail_request`](Self::fail_request) with what the turn had streamed before it failed.
-    pub(crate) fn fail_turn(&self, state: &mut RunState, source: ClientError, partial: Option<Completion>) -> Error {
+    pub(crate) fn fail_turn(
+        &self,
+        state: &mut RunState,
+        source: ClientError,
+        partial: Option<Box<Completion>>,
+    ) -> Error {
         if let ClientError::Stream { code: Some(code), partial: streamed, .. } = &source
             && code == TOO_MANY_TOOL_CALLS
         {
@@ -161,24 +171,33 @@ impl Agent {
             };
         }
         // A stream error carries its own partial turn.
-        let partial = partial.filter(|_| source.partial().is_none()).map(Box::new);
+        let partial = partial.filter(|_| source.partial().is_none());
         Error::Client { source: Box::new(source), partial, transcript: state.take_transcript() }
     }
 
     /// Ends the run at its deadline: calls still pending are answered as timed out, so the history stays valid
     /// (L9).
-    pub(crate) fn time_out(&self, state: &mut RunState, timeout: Duration, partial: Option<Completion>) -> Error {
+    pub(crate) fn time_out(&self, state: &mut RunState, timeout: Duration, partial: Option<Box<Completion>>) -> Error {
         if let Phase::Tools(mut tools) = std::mem::replace(&mut state.phase, Phase::Request) {
             for (call, answer) in tools.calls.iter().zip(tools.answers.iter_mut()) {
                 answer.get_or_insert_with(|| Answer::Tool { record: Box::new(timed_out(call, timeout)) });
             }
             self.write_answers(state, tools);
         }
-        Error::RunTimeout { timeout, partial: partial.map(Box::new), transcript: state.take_transcript() }
+        Error::RunTimeout { timeout, partial, transcript: state.take_transcript() }
     }
 
     /// Records the result of one pending call (from [`Agent::call_tool`]), matched by its id.
     pub fn record_tool_call(&self, state: &mut RunState, record: ToolCallRecord) -> Result<(), StateError> {
+        self.record_boxed_call(state, Box::new(record))
+    }
+
+    /// [`record_tool_call`](Self::record_tool_call) of a record boxed where it was made.
+    pub(crate) fn record_boxed_call(
+        &self,
+        state: &mut RunState,
+        record: Box<ToolCallRecord>,
+    ) -> Result<(), StateError> {
         let Phase::Tools(tools) = &mut state.phase else {
             return Err(StateError::Unexpected(format!("a result for call `{}`, but no call is pending", record.id)));
         };
@@ -193,7 +212,7 @@ impl Agent {
                 if let Some(usage) = &record.usage {
                     state.transcript.usage += usage.clone();
                 }
-                *answer = Some(Answer::Tool { record: Box::new(record) });
+                *answer = Some(Answer::Tool { record });
                 Ok(())
             }
             None => Err(StateError::Unexpected(format!("a result for call `{}`, which is not pending", record.id))),
@@ -225,12 +244,12 @@ impl Agent {
     }
 
     /// Classify the turn: cut off, refused, a final answer, or calls to dispatch.
-    fn classify(&self, state: &mut RunState, completion: Completion) -> Option<Step> {
+    fn classify(&self, state: &mut RunState, completion: Box<Completion>) -> Option<Step> {
         // L2: a cut-off turn runs nothing; its calls may carry truncated arguments (Q5).
         if matches!(completion.finish_reason, FinishReason::Length | FinishReason::ContentFilter) {
             return Some(Step::Done(Err(Error::Truncated {
                 finish_reason: completion.finish_reason.clone(),
-                completion: Box::new(completion),
+                completion,
                 transcript: state.take_transcript(),
             })));
         }
@@ -242,7 +261,7 @@ impl Agent {
         let count = completion.message.tool_calls.len();
         if count > settings.max_tool_calls {
             let limit = settings.max_tool_calls;
-            let (completion, transcript) = (Box::new(completion), state.take_transcript());
+            let transcript = state.take_transcript();
             return Some(Step::Done(Err(Error::TooManyToolCalls { limit, completion, transcript })));
         }
         // The `final_result` call is the answer, not a tool call.

@@ -25,7 +25,7 @@ impl Agent {
     pub async fn request_model(&self, state: &mut RunState, request: ModelRequest) -> Result<Completion, ClientError> {
         let mut template = self.request_template();
         match complete(self, &mut template, state, request, None, &mut Deadline::new(None)).await {
-            Ok(completion) => Ok(completion),
+            Ok(completion) => Ok(*completion),
             Err(TurnFailure::Client { source, .. }) => Err(source),
             // No deadline was given.
             Err(TurnFailure::Deadline { .. }) => {
@@ -43,9 +43,9 @@ impl Agent {
 /// A model turn that failed, with what it had streamed before, if anything.
 pub(crate) enum TurnFailure {
     /// The client failed.
-    Client { source: ClientError, partial: Option<Completion> },
+    Client { source: ClientError, partial: Option<Box<Completion>> },
     /// The run's deadline passed.
-    Deadline { partial: Option<Completion> },
+    Deadline { partial: Option<Box<Completion>> },
 }
 
 impl From<ClientError> for TurnFailure {
@@ -89,7 +89,7 @@ pub(crate) async fn complete(
     request: ModelRequest,
     events: Option<&EventQueue>,
     deadline: &mut Deadline,
-) -> Result<Completion, TurnFailure> {
+) -> Result<Box<Completion>, TurnFailure> {
     template.tool_choice = request.tool_choice;
     agent.inner.refresh_tools(template, &agent.output);
     let lent = Lent::new(template, &mut state.transcript.messages, request.messages);
@@ -113,10 +113,10 @@ async fn turn(
     request: &ChatRequest,
     events: Option<&EventQueue>,
     deadline: &mut Deadline,
-) -> Result<Completion, TurnFailure> {
+) -> Result<Box<Completion>, TurnFailure> {
     let client = &agent.inner.client;
     let Some(events) = events else {
-        let completion = deadline.race(pin!(client.complete(request))).await;
+        let completion = deadline.race(pin!(client.complete_boxed(request))).await;
         return Ok(completion.ok_or(TurnFailure::Deadline { partial: None })??);
     };
     let stream = deadline.race(pin!(client.chat_stream(request))).await;
@@ -140,7 +140,7 @@ async fn turn(
     let read = futures::future::poll_fn(|cx| read_turn(cx, &mut stream, &mut forward, &mut received));
     let read = deadline.race(pin!(read)).await;
     // Whatever had arrived goes with a failure (never into the history).
-    let partial = |stream: &ChatStream| received.then(|| stream.partial());
+    let partial = |stream: &ChatStream| received.then(|| Box::new(stream.partial()));
     match read {
         None => return Err(TurnFailure::Deadline { partial: partial(&stream) }),
         Some(Err(source)) => return Err(TurnFailure::Client { source, partial: partial(&stream) }),

@@ -21,11 +21,12 @@ impl Agent {
     /// whose `result` is the text the model will see. Hand the record to
     /// [`record_tool_call`](Self::record_tool_call).
     pub async fn call_tool(&self, call: &PendingCall) -> ToolCallRecord {
-        self.call_tool_owned(call.clone()).await
+        *self.call_tool_owned(call.clone()).await
     }
 
-    /// [`call_tool`](Self::call_tool) taking the call: its id, name and arguments move into the record.
-    pub(crate) async fn call_tool_owned(&self, call: PendingCall) -> ToolCallRecord {
+    /// [`call_tool`](Self::call_tool) taking the call: its id, name and arguments move into the record, which
+    /// is boxed from the start (the run moves it through several layers, and a pointer moves for free).
+    pub(crate) async fn call_tool_owned(&self, call: PendingCall) -> Box<ToolCallRecord> {
         let started = Instant::now();
         let approval = self.approve(&call).await;
         let mut record = self.execute_owned(call.call, approval).await;
@@ -64,11 +65,11 @@ impl Agent {
     /// rewritten arguments, or answer it with the denial) and runs the tool, catching its panic and enforcing
     /// the [`tool_timeout`](super::AgentBuilder::tool_timeout).
     pub async fn execute_tool(&self, call: &PendingCall, approval: Result<Approval, ApprovalError>) -> ToolCallRecord {
-        self.execute_owned(call.call.clone(), approval).await
+        *self.execute_owned(call.call.clone(), approval).await
     }
 
     /// [`execute_tool`](Self::execute_tool) taking the call.
-    async fn execute_owned(&self, call: ToolCall, approval: Result<Approval, ApprovalError>) -> ToolCallRecord {
+    async fn execute_owned(&self, call: ToolCall, approval: Result<Approval, ApprovalError>) -> Box<ToolCallRecord> {
         let capture = self.inner.settings.capture_content;
         let span = telemetry::execute_tool(&call.function.name, &call.id, &call.function.arguments, capture);
         let record = telemetry::in_span!(span, self.execute_in(call, approval));
@@ -77,9 +78,9 @@ impl Agent {
     }
 
     /// [`execute_tool`](Self::execute_tool) inside its span.
-    async fn execute_in(&self, call: ToolCall, approval: Result<Approval, ApprovalError>) -> ToolCallRecord {
+    async fn execute_in(&self, call: ToolCall, approval: Result<Approval, ApprovalError>) -> Box<ToolCallRecord> {
         let started = Instant::now();
-        let mut record = ToolCallRecord::from_call(call, String::new(), ToolOutcome::Success);
+        let mut record = Box::new(ToolCallRecord::from_call(call, String::new(), ToolOutcome::Success));
         let name = &record.name;
         let Some(tool) = self.inner.tool(name) else {
             // L6: tell the model what exists, so it can pick a real tool.

@@ -110,8 +110,8 @@ impl ChatStream {
     }
 
     /// The turn, once [`poll_parts`](Self::poll_parts) has reported its end (the rest of the body is not read).
-    pub(crate) fn take_completion(&mut self) -> Result<Completion, ClientError> {
-        std::mem::take(&mut self.0.acc).finish()
+    pub(crate) fn take_completion(&mut self) -> Result<Box<Completion>, ClientError> {
+        std::mem::take(&mut self.0.acc).finish().map(Box::new)
     }
 
     /// What has arrived so far, as a turn.

@@ -13,6 +13,12 @@ impl Client {
     pub async fn complete(&self, request: &ChatRequest) -> Result<Completion, ClientError> {
         self.post_json(request, decode_completion).await
     }
+
+    /// [`complete`](Self::complete) with the turn boxed where it is decoded: what a run does with it is
+    /// moving it through several layers, and a pointer moves for free.
+    pub(crate) async fn complete_boxed(&self, request: &ChatRequest) -> Result<Box<Completion>, ClientError> {
+        self.post_json(request, |bytes| decode_completion(bytes).map(Box::new)).await
+    }
 }
 
 /// A whole response body as the turn of its first choice, by the rules of

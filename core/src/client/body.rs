@@ -70,13 +70,18 @@ impl Body {
         }
     }
 
-    /// The whole body, for non-stream responses and error bodies.
-    pub(crate) async fn collect(mut self) -> Result<Vec<u8>, ClientError> {
-        let mut out = Vec::new();
+    /// The whole body, for non-stream responses and error bodies. The usual answer arrives as one chunk,
+    /// which is handed on as it is; only a body in several chunks is copied into one.
+    pub(crate) async fn collect(mut self) -> Result<Bytes, ClientError> {
+        let Some(first) = self.next().await.transpose()? else { return Ok(Bytes::new()) };
+        let Some(second) = self.next().await.transpose()? else { return Ok(first) };
+        let mut out = Vec::with_capacity(first.len() + second.len());
+        out.extend_from_slice(&first);
+        out.extend_from_slice(&second);
         while let Some(chunk) = self.next().await {
             out.extend_from_slice(&chunk?);
         }
-        Ok(out)
+        Ok(Bytes::from(out))
     }
 
     fn fail(&mut self, error: ClientError) -> Poll<Option<Result<Bytes, ClientError>>> {

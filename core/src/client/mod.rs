@@ -311,7 +311,7 @@ impl Client {
         // moved through the layers above on every request.
         let bytes = match Box::pin(Body::new(response, inner.idle_timeout, deadline, limit, timer).collect()).await {
             Ok(bytes) => bytes,
-            Err(ClientError::TooLarge { .. }) => Vec::new(),
+            Err(ClientError::TooLarge { .. }) => bytes::Bytes::new(),
             Err(error) => return Err((error, should_retry)),
         };
         Err((status_error(status.as_u16(), &bytes, retry_after), should_retry))

@@ -146,6 +146,10 @@ async fn q37_429_with_retry_after_ms_is_retried_then_succeeds() {
     let response = client(&server).chat(&request()).await.unwrap();
     assert_eq!(response.choices[0].message.text(), "done");
     assert_eq!(server.request_count(), 2);
+    // The retry sends the same request: its body is encoded again for each attempt.
+    let requests = server.requests();
+    assert_eq!(requests[0].body, requests[1].body);
+    assert_eq!(requests[0].headers, requests[1].headers);
 }
 
 #[tokio::test]

@@ -74,16 +74,7 @@ pub struct ToolCallRecord {
 impl ToolCallRecord {
     /// The record of `call` answered with `result`, ending as `outcome`.
     pub fn new(call: &crate::wire::ToolCall, result: impl Into<String>, outcome: ToolOutcome) -> Self {
-        ToolCallRecord {
-            id: call.id.clone(),
-            name: call.function.name.clone(),
-            arguments: call.function.arguments.clone(),
-            result: result.into(),
-            outcome,
-            duration: Duration::ZERO,
-            detail: None,
-            usage: None,
-        }
+        Self::from_call(call.clone(), result.into(), outcome)
     }
 
     /// [`new`](Self::new) taking the call: its id, name and arguments move into the record.

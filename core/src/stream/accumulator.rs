@@ -46,8 +46,8 @@ pub struct Accumulator {
     max_tool_calls: usize,
     finish_reason: Option<FinishReason>,
     /// The usage to report; Q24: the last non-null one wins, `x_groq.usage` only while no other came. One
-    /// slot rather than two keeps the accumulator small; it is held inline, as a stream keeps its accumulator
-    /// in its own box (a usage box would be one more allocation per turn).
+    /// slot rather than two keeps the accumulator small. Inline, not boxed: a stream keeps its accumulator in
+    /// its own box, where a usage box would only add an allocation per turn.
     usage: Option<Usage>,
     usage_from_groq: bool,
 }

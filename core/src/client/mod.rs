@@ -44,6 +44,8 @@ pub use profile::{MaxTokensField, Profile, ReasoningEffortField, ToolCallContent
 pub use retry::RetryPolicy;
 pub(crate) use sse_body::{Data, SseBody, in_band_retryable};
 
+#[doc(hidden)]
+pub use tls::crypto_provider;
 pub use tls::http_client_builder;
 
 use std::fmt;

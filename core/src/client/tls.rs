@@ -42,8 +42,18 @@ pub fn http_client_builder() -> reqwest::ClientBuilder {
     }
 }
 
+/// The crypto provider of every TLS client toolsmith builds (this one and the MCP client's): ring's.
+///
+/// rustls 0.23.48 deprecates it because ring has no post-quantum key exchange; the provider that has one,
+/// aws-lc, is the C build toolsmith avoids. The key exchange stays classical (X25519, P-256, P-384).
+#[doc(hidden)]
+pub fn crypto_provider() -> Arc<CryptoProvider> {
+    #[allow(deprecated, reason = "ring is chosen over aws-lc's C build, see above")]
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
 fn tls_config() -> Result<ClientConfig, ClientError> {
-    let provider: Arc<CryptoProvider> = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = crypto_provider();
     let verifier = rustls_platform_verifier::Verifier::new(Arc::clone(&provider))
         .map_err(|e| ClientError::config(format!("the platform certificate verifier failed: {e}")))?;
     let mut config = ClientConfig::builder_with_provider(provider)

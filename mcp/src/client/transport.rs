@@ -155,7 +155,7 @@ impl fmt::Debug for Target {
 /// process-wide crypto provider is installed, and no C crypto library is built. Redirects are not followed
 /// (a redirect could carry the bearer token to another host).
 fn http_client() -> Result<reqwest_rmcp::Client, McpError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = toolsmith_core::client::crypto_provider();
     let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
     let mut tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
